@@ -1,0 +1,122 @@
+# stallwatch - find what freezes an event loop.
+#
+#   make            build build/libstallwatch.so and build/stallwatch
+#   make check      install missing Debian packages, build, run every test
+#   make demo       the same set-up, then catch a real stall in a bundled service
+#   make deps       only install missing Debian packages (apt-get as root)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench | stress | fuzz | check-sanitize   see README.md
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/stallwatch
+CC ?= cc
+B := build
+
+WARN := -Wall -Wextra -Werror
+OPT ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(OPT) -Iinclude
+
+# The shim lives inside other programs: hidden symbols except the wrappers,
+# initial-exec TLS (no malloc on first access), frame pointers for cheap
+# unwinding of our own frames.  libunwind is dlopen'ed, not linked (shim.h).
+SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+	-fno-omit-frame-pointer -fno-strict-aliasing
+SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,nodelete -Wl,--no-undefined
+SHIM_LIBS := -ldl -lpthread
+
+ANALYZER_CFLAGS = $(BASE_CFLAGS) $(shell pkg-config --cflags libdw 2>/dev/null)
+ANALYZER_LIBS = $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm
+
+CHECK_CFLAGS = $(shell pkg-config --cflags check jansson 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check jansson 2>/dev/null || echo -lcheck -ljansson)
+
+SHIM_SRC := $(sort $(wildcard preload/*.c))
+SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/%.o)
+ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
+ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(B)/%.o)
+ANALYZER_LIB_OBJ := $(filter-out $(B)/analyzer/main.o,$(ANALYZER_OBJ))
+TEST_SRC := $(sort $(wildcard tests/*.c tests/unit/*.c tests/integration/*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
+PROG_C := $(sort $(wildcard tests/progs/*.c))
+PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
+PROGS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) $(PROG_CXX:tests/progs/%.cc=$(B)/tests/progs/%)
+# Shim modules with no side effects, linked into the unit tests.
+SHIM_UNIT_OBJ := $(B)/tests/shim/settings.o
+
+.PHONY: all check check-run demo deps install uninstall clean bench stress fuzz \
+	check-sanitize format
+all: $(B)/libstallwatch.so $(B)/stallwatch
+
+$(B)/libstallwatch.so: $(SHIM_OBJ)
+	$(CC) $(SHIM_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
+
+$(B)/stallwatch: $(ANALYZER_OBJ)
+	$(CC) -o $@ $^ $(ANALYZER_LIBS)
+
+$(B)/preload/%.o: preload/%.c preload/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) -c -o $@ $<
+
+$(B)/analyzer/%.o: analyzer/%.c analyzer/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ANALYZER_CFLAGS) -c -o $@ $<
+
+$(B)/tests/shim/%.o: preload/%.c preload/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c tests/*.h analyzer/*.h preload/*.h include/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ANALYZER_CFLAGS) $(CHECK_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+
+# Each test suite file defines `Suite *sw_suite_NAME(void)`; the runner
+# learns the list from this generated header, so adding a file is enough.
+$(B)/tests/suites.h: $(TEST_SRC)
+	@mkdir -p $(@D)
+	@grep -ho '^Suite \*sw_suite_[a-z0-9_]*' $(TEST_SRC) | \
+		sed 's/^Suite \*sw_suite_\(.*\)/SW_SUITE(\1)/' > $@.tmp && mv $@.tmp $@
+
+$(B)/tests/runner.o: $(B)/tests/suites.h
+$(B)/tests/runner: $(TEST_OBJ) $(ANALYZER_LIB_OBJ) $(SHIM_UNIT_OBJ)
+	$(CC) -o $@ $^ $(CHECK_LIBS) $(ANALYZER_LIBS) -lpthread
+
+# Test programs: small C loops built with frame pointers and debug info so
+# their stacks and lines are exact.
+$(B)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O0 -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
+		-o $@ $< -ldl -lpthread
+$(B)/tests/progs/%: tests/progs/%.cc
+	@mkdir -p $(@D)
+	$(CXX) -O0 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
+
+deps:
+	@scripts/deps.sh test
+
+# check installs what is missing first, then re-enters make so that
+# pkg-config runs after the packages it asks about exist.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(B)/tests/runner $(PROGS)
+	@SW_ROOT=$(CURDIR) SW_BUILD=$(CURDIR)/$(B) $(B)/tests/runner
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(B)/stallwatch $(DESTDIR)$(BINDIR)/stallwatch
+	install -m 0644 $(B)/libstallwatch.so $(DESTDIR)$(LIBDIR)/libstallwatch.so
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/stallwatch $(DESTDIR)$(LIBDIR)/libstallwatch.so
+
+format:
+	clang-format -i preload/*.[ch] analyzer/*.[ch] include/*.h tests/*.[ch] \
+		tests/*/*.c
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,148 @@
+/*
+ * model.h - the analyzer's picture of a run, shared by every output.
+ *
+ * Module map:
+ *   main.c       the `stallwatch` command: subcommand dispatch, --help
+ *   cmd_run.c    stallwatch run: launch under the shim
+ *   cmd_report.c stallwatch report: options, then one of the writers
+ *   cmd_gate.c   stallwatch gate: budgets, allowlist, verdict, JUnit
+ *   reader.c     trace files -> records (validates everything, skips a torn tail)
+ *   symbolize.c  addresses -> functions, files, lines (libdwfl), cached
+ *   pymerge.c    Python frames placed among native ones
+ *   perfmap.c    JIT perf maps -> names for anonymous code
+ *   aggregate.c  records -> struct sw_report (sites, stalls, loops)
+ *   out_text.c, out_json.c, out_folded.c, out_html.c, out_chrome.c  writers
+ *   jsonw.c      JSON/HTML string escaping shared by the writers
+ *   util.c       xmalloc, string buffers, sw_die
+ *
+ * Strings in the model are owned by the report and freed by
+ * sw_report_free().  Every string came from a trace file: writers must
+ * escape them for their format (and strip control characters on a
+ * terminal).
+ */
+#ifndef SW_MODEL_H
+#define SW_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum sw_lang { SW_LANG_NATIVE = 0, SW_LANG_PYTHON = 1, SW_LANG_JS = 2 };
+
+struct sw_frame {
+	enum sw_lang lang;
+	char *function; /* NULL when unknown */
+	char *file;	/* source file, NULL when unknown */
+	int line;	/* 0 when unknown */
+	char *module;	/* ELF path, or NULL (Python frames, unknown) */
+	uint64_t addr;	/* runtime address (native/JS), 0 for Python */
+	int inlined;	/* an inlined native frame (same addr as the next) */
+};
+
+enum sw_site_kind {
+	SW_SITE_BLOCKING = 0,	  /* "blocking-call" */
+	SW_SITE_CPU = 1,	  /* "cpu-stall" */
+	SW_SITE_PRIVATE_LOOP = 2, /* "private-loop" */
+	SW_SITE_GIL_WAIT = 3,	  /* "gil-wait" */
+};
+const char *sw_site_kind_name(enum sw_site_kind kind);
+
+/* Identical stacks of the same kind and call, aggregated. */
+struct sw_site {
+	enum sw_site_kind kind;
+	const char *call; /* static string from sw_calls.h ("loop turn" for CPU) */
+	int fd_kind;	  /* enum sw_fd_kind of the first occurrence */
+	int strict_only;  /* every occurrence was below the call threshold */
+	uint64_t count;
+	uint64_t total_ns; /* for cpu-stall: samples x interval */
+	uint64_t max_ns;
+	struct sw_frame *frames; /* innermost first */
+	size_t nframes;
+};
+
+/* One occurrence, for timelines and gates. */
+struct sw_event {
+	size_t process; /* index into report.processes */
+	uint32_t tid;
+	uint64_t start_ns; /* monotonic, as in the trace */
+	uint64_t duration_ns;
+	size_t site;	/* index into report.sites */
+	long stall;	/* index into report.stalls, -1 when outside any stall */
+	uint32_t count; /* occurrences it stands for (flood folding) */
+};
+
+struct sw_stall {
+	size_t process;
+	size_t loop; /* index into that process's loops */
+	uint32_t pid, tid;
+	uint64_t start_ns, duration_ns;
+	uint64_t blocked_ns; /* covered by blocking calls, private loops, GIL waits */
+	uint64_t cpu_ns;     /* sampled CPU time not covered by those */
+	size_t *sites;	     /* every site that explains it, most time first */
+	size_t nsites;
+};
+
+struct sw_loop {
+	uint32_t loop_id, tid;
+	char *thread_name;
+	uint64_t born_ns, last_ns; /* lifetime seen (for utilisation) */
+	uint64_t turns, busy_ns, stalls, max_turn_ns;
+	uint64_t lag_p50_ns, lag_p99_ns, lag_max_ns;
+	double utilisation; /* busy_ns / (last_ns - born_ns), 0..1 */
+	uint64_t *hist;	    /* SW_HIST_BUCKETS counts, NULL when no heartbeat */
+};
+
+struct sw_process {
+	uint32_t pid, ppid;
+	char *command; /* argv joined with spaces, for display */
+	char *exe;
+	char *comm;
+	char *trace_path;
+	uint64_t start_realtime_ns, start_mono_ns;
+	uint64_t threshold_ns, call_threshold_ns, sample_interval_ns;
+	int strict;
+	int clean_exit; /* SW_REC_END seen */
+	uint64_t records, torn_bytes;
+	struct sw_loop *loops;
+	size_t nloops;
+};
+
+struct sw_report {
+	struct sw_process *processes;
+	size_t nprocesses;
+	struct sw_site *sites; /* ranked: most total_ns first */
+	size_t nsites;
+	struct sw_stall *stalls; /* by process, then start time */
+	size_t nstalls;
+	struct sw_event *events; /* by process, then start time */
+	size_t nevents;
+	char **notes; /* one-line messages for the reader (warnings, degradations) */
+	size_t nnotes;
+};
+
+struct sw_load_opts {
+	int no_symbols; /* skip libdwfl (tests, speed) */
+	int quiet;	/* no progress messages on stderr */
+};
+
+/*
+ * Read trace files and directories of them, symbolize, aggregate.
+ * Returns 0, or -1 after printing one line "stallwatch: ..." on stderr
+ * for unreadable input (the caller exits 2).
+ */
+int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
+		   const struct sw_load_opts *opts);
+void sw_report_free(struct sw_report *rep);
+
+/* Writers: each returns 0, or -1 on a write error. */
+int sw_write_text(const struct sw_report *rep, FILE *out, int color);
+int sw_write_json(const struct sw_report *rep, FILE *out);
+int sw_write_folded(const struct sw_report *rep, FILE *out);
+int sw_write_html(const struct sw_report *rep, FILE *out);
+int sw_write_chrome(const struct sw_report *rep, FILE *out);
+
+/* The innermost Python frame, else the innermost native frame with a file,
+ * else the innermost frame: what a person wants to jump to. */
+const struct sw_frame *sw_site_location(const struct sw_site *site);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * shim.h - what the shim's modules share: per-thread state, the loop-thread
+ * registry the watchdog reads, and the calls between modules.
+ *
+ * Module map (one file per responsibility):
+ *   settings.c   STALLWATCH_* environment -> struct sw_settings
+ *   writer.c     the trace file: open, guard the fd, one write(2) per record
+ *   modules.c    module records (dl_iterate_phdr), again after dlopen
+ *   stack.c      native stacks with libunwind (wrapper context)
+ *   fdcache.c    per-fd kind and O_NONBLOCK cache
+ *   loop.c       loop threads, turns, histograms, heartbeats, stall records
+ *   record.c     building and emitting event records, flood limits
+ *   wrap_*.c     the exported wrappers, grouped by family
+ *   watchdog.c   the watchdog thread (samples long turns)
+ *   sampler.c    the sampling signal handler
+ *   pyframes.c   CPython frame walker, GIL-wait detection
+ *   perfmap.c    copies a JIT perf map beside the trace at exit
+ *   init.c       constructor/destructor, fork handling
+ *
+ * Everything here is internal: built with -fvisibility=hidden, only the
+ * wrapped libc symbols are exported (SW_EXPORT).
+ */
+#ifndef SW_SHIM_H
+#define SW_SHIM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../include/sw_calls.h"
+#include "../include/sw_hist.h"
+#include "../include/sw_trace.h"
+
+#define SW_EXPORT __attribute__((visibility("default")))
+#define SW_TLS __thread __attribute__((tls_model("initial-exec")))
+#define sw_likely(x) __builtin_expect(!!(x), 1)
+#define sw_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- settings.c ---------------------------------------------------------- */
+
+struct sw_settings {
+	int enabled;		     /* 0: inert (AT_SECURE, STALLWATCH_DISABLE, no dir) */
+	int strict;		     /* STALLWATCH_STRICT=1 */
+	int follow;		     /* STALLWATCH_FOLLOW (default 1) */
+	int sampling;		     /* STALLWATCH_SAMPLE=0 turns the sampler off */
+	int poll_loops;		     /* STALLWATCH_POLL_LOOPS=1: poll/ppoll waits are loop boundaries */
+	uint64_t threshold_ns;	     /* STALLWATCH_THRESHOLD, turn stall threshold */
+	uint64_t call_threshold_ns;  /* STALLWATCH_CALL_THRESHOLD */
+	uint64_t sample_interval_ns; /* STALLWATCH_SAMPLE_INTERVAL */
+	uint64_t heartbeat_ns;	     /* STALLWATCH_HEARTBEAT */
+	uint32_t stacks_per_site;    /* STALLWATCH_STACKS_PER_SITE: stacks per site per second */
+	char output_dir[1024];	     /* STALLWATCH_OUTPUT */
+};
+
+extern struct sw_settings sw_cfg;
+
+/*
+ * Read settings from an environment (NULL-terminated "K=V" array, so unit
+ * tests can pass their own).  Bad values print one warning each on stderr
+ * through `warn` (may be NULL) and keep the default.  Never fails.
+ */
+void sw_settings_load(struct sw_settings *cfg, char *const *envp,
+		      void (*warn)(const char *msg));
+
+/* ---- per-thread state ---------------------------------------------------- */
+
+struct sw_loop_slot;
+
+struct sw_thread {
+	uint32_t guard;		    /* >0: inside the shim; wrappers pass through */
+	uint32_t in_turn;	    /* a loop thread between its loop's waits */
+	struct sw_loop_slot *slot;  /* non-NULL on a loop thread */
+	uint64_t gil_wait_ns;	    /* GIL waits in this turn (see loop.c) */
+	uint32_t gil_waits;
+	uint32_t unwind_warm;	    /* libunwind has run once on this thread */
+};
+
+extern SW_TLS struct sw_thread sw_tls;
+
+/*
+ * The registry of loop threads.  Written by loop threads, read by the
+ * watchdog thread, so every field the watchdog reads is atomic.  Slots are
+ * never freed while the process lives (a thread that exits marks its slot
+ * free by storing tid 0), so the watchdog can read them without locks.
+ */
+#define SW_MAX_LOOP_THREADS 512
+
+struct sw_loop_slot {
+	_Atomic uint32_t tid;		/* 0: free */
+	_Atomic uint32_t loop_id;
+	_Atomic int32_t epfd;
+	_Atomic uint32_t turn_seq;
+	_Atomic uint64_t turn_start_ns; /* 0 while waiting in the loop's wait */
+	_Atomic uint32_t in_wrapper;	/* inside a timed wrapper: don't signal */
+	_Atomic uint32_t in_loader;	/* inside dlopen/dlclose/dl_iterate_phdr or
+					 * C++ unwinding: a sample would deadlock */
+	_Atomic uint32_t nsamples;	/* samples in the current turn */
+	/* Statistics, written by the loop thread only; others read relaxed. */
+	_Atomic uint64_t turns;
+	_Atomic uint64_t busy_ns;
+	_Atomic uint64_t max_turn_ns;
+	_Atomic uint64_t stalls;
+	_Atomic uint64_t born_ns;
+	_Atomic uint64_t last_heartbeat_ns;
+	_Atomic uint64_t hist[SW_HIST_BUCKETS];
+};
+
+extern struct sw_loop_slot sw_loop_slots[SW_MAX_LOOP_THREADS];
+
+/* loop.c: a heartbeat for one loop now (final=1 at loop end and exit). */
+void sw_loop_heartbeat(struct sw_loop_slot *slot, uint64_t now_ns, int final);
+/* loop.c: heartbeats for every live loop; at exit with final=1. */
+void sw_loop_heartbeat_all(uint64_t now_ns, int final);
+
+/* ---- clock --------------------------------------------------------------- */
+
+uint64_t sw_now_ns(void); /* CLOCK_MONOTONIC through the vDSO */
+
+/* ---- writer.c ------------------------------------------------------------ */
+
+/*
+ * Append one record (its h.size must equal len).  Async-signal-safe: one
+ * write(2) on the guarded trace fd, errno preserved.  Returns 0, or -1 when
+ * recording has stopped (disk full, fd gone, ...), which it reports once.
+ */
+int sw_emit(const void *rec, size_t len);
+/* Is fd the trace fd?  close/dup2/dup3/close_range wrappers refuse it. */
+int sw_writer_owns_fd(int fd);
+/* Recording is live (the file is open and no write has failed). */
+int sw_writer_active(void);
+
+/* ---- stack.c ------------------------------------------------------------- */
+
+/*
+ * Capture return addresses of the calling thread, innermost first, skipping
+ * `skip` shim frames.  Not for signal handlers (see sampler.c).  Sets
+ * *truncated when the stack was deeper than max.
+ */
+int sw_stack_capture(uint64_t *ips, int max, int skip, int *truncated);
+/*
+ * Capture from a signal handler's interrupted context (a ucontext_t *), the
+ * interrupted PC first.  The caller (sampler.c) has already checked that
+ * the thread is not in the loader.  No allocation, no locks of ours.
+ */
+int sw_stack_capture_signal(void *ucontext, uint64_t *ips, int max,
+			    int *truncated);
+/*
+ * libunwind is dlopen'ed RTLD_LOCAL by stack.c, not linked: libunwind.so.8
+ * exports _Unwind_* and, linked into a preloaded library, would take over
+ * the host's C++ exception unwinding from libgcc_s.  Returns 0 when ready.
+ */
+int sw_stack_init(void);
+/* Warm this thread's unwinder up outside any signal handler. */
+void sw_stack_warm_thread(void);
+
+/* ---- record.c ------------------------------------------------------------ */
+
+/*
+ * Record a call that a wrapper timed on a loop thread in a turn: applies
+ * the call threshold (or strict mode), the per-site flood limit, captures
+ * the stacks and emits SW_REC_EVENT.  `caller` is the wrapper's return
+ * address (__builtin_return_address(0)), the site key for flood limits.
+ */
+void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
+		    uint64_t start_ns, uint64_t duration_ns, int blocking_capable,
+		    void *caller);
+
+/* ---- pyframes.c ---------------------------------------------------------- */
+
+/*
+ * Prepare the Python walker for this thread/process (looks the interpreter
+ * up with dlsym): call outside signal handlers, e.g. when a thread becomes
+ * a loop thread.  Cheap after the first call.
+ */
+void sw_py_prepare(void);
+/*
+ * Capture the calling thread's Python frames, innermost first, emitting
+ * SW_REC_PYCODE records for code objects not seen before.  Safe in a signal
+ * handler: no allocation, no locks, no Python API, faulting reads return
+ * errors.  Returns the number of frames (0 when not a Python thread); sets
+ * *unknown when it is a Python thread whose frames could not be read.
+ */
+int sw_py_capture(struct sw_pyframe *out, int max, int *unknown);
+/* Is this condition variable the one CPython waits on to take the GIL? */
+int sw_py_is_gil_cond(const void *cond);
+
+/* ---- perfmap.c ----------------------------------------------------------- */
+
+/* At exit: copy /tmp/perf-PID.map beside the trace, if the process has one. */
+void sw_perfmap_save(const char *trace_path);
+
+/* ---- watchdog.c / sampler.c ---------------------------------------------- */
+
+/* Start the watchdog thread if it is not running (first loop thread; again
+ * in a forked child).  Safe to call from any thread, cheap when running. */
+void sw_watchdog_ensure(void);
+/* After fork in the child: forget the parent's watchdog. */
+void sw_watchdog_atfork_child(void);
+/* Install the sampling signal handler (from the constructor). */
+void sw_sampler_install(void);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * support.c - see support.h.
+ */
+#include "support.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+static const char *rotate(const char *a, const char *b)
+{
+	static char bufs[8][4096];
+	static unsigned next;
+	char *buf = bufs[next++ % 8];
+
+	snprintf(buf, sizeof(bufs[0]), "%s/%s", a, b);
+	return buf;
+}
+
+const char *sw_t_src(const char *rel)
+{
+	return rotate(env_or("SW_ROOT", "."), rel);
+}
+
+const char *sw_t_build(const char *rel)
+{
+	return rotate(env_or("SW_BUILD", "build"), rel);
+}
+
+const char *sw_t_tmpdir(const char *tag)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s/tmp/%s.%d", env_or("SW_BUILD", "build"),
+		 tag, (int)getpid());
+	if (sw_t_sh(NULL, "rm -rf '%s' && mkdir -p '%s'", buf, buf) != 0)
+		ck_abort_msg("cannot create %s", buf);
+	return buf;
+}
+
+int sw_t_sh(char **out, const char *fmt, ...)
+{
+	char cmd[16384], path[4096];
+	va_list ap;
+	int status, fd = -1;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (out) {
+		char full[sizeof(cmd) + 5000];
+
+		snprintf(path, sizeof(path), "%s/tmp/out.XXXXXX",
+			 env_or("SW_BUILD", "build"));
+		status = system("mkdir -p \"$SW_BUILD/tmp\" 2>/dev/null");
+		(void)status;
+		fd = mkstemp(path);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		snprintf(full, sizeof(full), "( %s ) >'%s' 2>&1", cmd, path);
+		status = system(full);
+		*out = NULL;
+		f = fopen(path, "r");
+		if (f) {
+			size_t cap = 1 << 16, len = 0, n;
+			char *buf = malloc(cap);
+
+			while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+				len += n;
+				if (cap - len < 2) {
+					cap *= 2;
+					buf = realloc(buf, cap);
+				}
+			}
+			if (buf)
+				buf[len] = 0;
+			*out = buf;
+			fclose(f);
+		}
+		unlink(path);
+	} else {
+		status = system(cmd);
+	}
+	if (status == -1)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+json_t *sw_t_report(const char *dir, const char *extra_args)
+{
+	char *out = NULL;
+	json_error_t err;
+	json_t *root;
+	int rc;
+
+	rc = sw_t_sh(&out, "'%s' report --format json %s '%s' 2>/dev/null",
+		     sw_t_build("stallwatch"), extra_args ? extra_args : "", dir);
+	if (rc != 0 || !out) {
+		fprintf(stderr, "report on %s failed (rc %d): %.2000s\n", dir, rc,
+			out ? out : "");
+		free(out);
+		return NULL;
+	}
+	root = json_loads(out, 0, &err);
+	if (!root)
+		fprintf(stderr, "report JSON does not parse: %s (line %d)\n",
+			err.text, err.line);
+	free(out);
+	return root;
+}
+
+static int str_eq(json_t *v, const char *want)
+{
+	return !want || (json_is_string(v) && strcmp(json_string_value(v), want) == 0);
+}
+
+json_t *sw_t_site_frame(json_t *site, const char *function,
+			const char *file_suffix, int line)
+{
+	json_t *frames = json_object_get(site, "frames"), *fr;
+	size_t i;
+
+	json_array_foreach(frames, i, fr) {
+		json_t *file = json_object_get(fr, "file");
+
+		if (!str_eq(json_object_get(fr, "function"), function))
+			continue;
+		if (file_suffix) {
+			const char *f = json_string_value(file);
+			size_t fl, sl = strlen(file_suffix);
+
+			if (!f || (fl = strlen(f)) < sl ||
+			    strcmp(f + fl - sl, file_suffix) != 0)
+				continue;
+		}
+		if (line >= 0 &&
+		    json_integer_value(json_object_get(fr, "line")) != line)
+			continue;
+		return fr;
+	}
+	return NULL;
+}
+
+json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
+		       const char *function)
+{
+	json_t *sites = json_object_get(report, "sites"), *site;
+	size_t i;
+
+	json_array_foreach(sites, i, site) {
+		if (!str_eq(json_object_get(site, "kind"), kind) ||
+		    !str_eq(json_object_get(site, "call"), call))
+			continue;
+		if (function && !sw_t_site_frame(site, function, NULL, -1))
+			continue;
+		return site;
+	}
+	return NULL;
+}
+
+int sw_t_count_traces(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l > 8 && strcmp(e->d_name + l - 8, ".swtrace") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int sw_t_have(const char *path_or_cmd)
+{
+	if (strchr(path_or_cmd, '/'))
+		return access(path_or_cmd, X_OK) == 0;
+	return sw_t_sh(NULL, "command -v '%s' >/dev/null 2>&1", path_or_cmd) == 0;
+}
+
+void sw_t_skip(const char *why)
+{
+	fprintf(stderr, "SKIP: %s\n", why);
+}
+
+void sw_t_dump(const char *label, json_t *value)
+{
+	char *s = value ? json_dumps(value, JSON_INDENT(1)) : NULL;
+
+	fprintf(stderr, "--- %s ---\n%.20000s\n", label, s ? s : "(null)");
+	free(s);
+}
