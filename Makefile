@@ -44,8 +44,8 @@ PROGS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) $(PROG_CXX:tests/progs/%.c
 # Shim modules with no side effects, linked into the unit tests.
 SHIM_UNIT_OBJ := $(B)/tests/shim/settings.o
 
-.PHONY: all check check-run demo deps install uninstall clean bench stress fuzz \
-	check-sanitize format
+.PHONY: all check check-run demo deps deps-bench install uninstall clean bench stress \
+	fuzz check-sanitize format
 all: $(B)/libstallwatch.so $(B)/stallwatch
 
 $(B)/libstallwatch.so: $(SHIM_OBJ)
@@ -113,6 +113,24 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/stallwatch $(DESTDIR)$(LIBDIR)/libstallwatch.so
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	@scripts/bench/run.sh
+
+deps-bench:
+	@scripts/deps.sh bench
+
+stress: deps
+	@$(MAKE) --no-print-directory all $(PROGS)
+	@SW_ROOT=$(CURDIR) SW_BUILD=$(CURDIR)/$(B) scripts/stress.sh long
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+check-sanitize: deps
+	@scripts/check-sanitize.sh
 
 format:
 	clang-format -i preload/*.[ch] analyzer/*.[ch] include/*.h tests/*.[ch] \
