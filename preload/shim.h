@@ -10,7 +10,8 @@
  *   fdcache.c    per-fd kind and O_NONBLOCK cache
  *   loop.c       loop threads, turns, histograms, heartbeats, stall records
  *   record.c     building and emitting event records, flood limits
- *   wrap_*.c     the exported wrappers, grouped by family
+ *   wrap_*.c     the exported wrappers, grouped by family (wrap_dl.c: dlopen
+ *                and kin, which also re-emit modules)
  *   watchdog.c   the watchdog thread (samples long turns)
  *   sampler.c    the sampling signal handler
  *   pyframes.c   CPython frame walker, GIL-wait detection
@@ -74,6 +75,10 @@ struct sw_thread {
 	uint64_t gil_wait_ns;	    /* GIL waits in this turn (see loop.c) */
 	uint32_t gil_waits;
 	uint32_t unwind_warm;	    /* libunwind has run once on this thread */
+	/* >0 inside dlopen/dlmopen/dlclose/dl_iterate_phdr (wrap_dl.c) or C++
+	 * exception unwinding (sampler.c's wrappers): the loader lock may be
+	 * held, so the sampler must not unwind (DESIGN.md, Stacks). */
+	volatile uint32_t in_loader;
 };
 
 extern SW_TLS struct sw_thread sw_tls;
@@ -93,8 +98,6 @@ struct sw_loop_slot {
 	_Atomic uint32_t turn_seq;
 	_Atomic uint64_t turn_start_ns; /* 0 while waiting in the loop's wait */
 	_Atomic uint32_t in_wrapper;	/* inside a timed wrapper: don't signal */
-	_Atomic uint32_t in_loader;	/* inside dlopen/dlclose/dl_iterate_phdr or
-					 * C++ unwinding: a sample would deadlock */
 	_Atomic uint32_t nsamples;	/* samples in the current turn */
 	/* Statistics, written by the loop thread only; others read relaxed. */
 	_Atomic uint64_t turns;
