@@ -15,6 +15,8 @@ B := build
 
 WARN := -Wall -Wextra -Werror
 OPT ?= -O2 -g
+# Extra link flags for the command and the test runner (check-sanitize).
+LDFLAGS ?=
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(OPT) -Iinclude
 
 # The shim lives inside other programs: hidden symbols except the wrappers,
@@ -26,7 +28,7 @@ SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,nodelete -Wl,--no-undefined
 SHIM_LIBS := -ldl -lpthread
 
 ANALYZER_CFLAGS = $(BASE_CFLAGS) $(shell pkg-config --cflags libdw 2>/dev/null)
-ANALYZER_LIBS = $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm
+ANALYZER_LIBS = $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm -lstdc++
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check jansson 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check jansson 2>/dev/null || echo -lcheck -ljansson)
@@ -52,7 +54,7 @@ $(B)/libstallwatch.so: $(SHIM_OBJ)
 	$(CC) $(SHIM_LDFLAGS) -o $@ $^ $(SHIM_LIBS)
 
 $(B)/stallwatch: $(ANALYZER_OBJ)
-	$(CC) -o $@ $^ $(ANALYZER_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 
 $(B)/preload/%.o: preload/%.c preload/*.h include/*.h
 	@mkdir -p $(@D)
@@ -68,7 +70,7 @@ $(B)/tests/shim/%.o: preload/%.c preload/*.h include/*.h
 
 $(B)/tests/%.o: tests/%.c tests/*.h analyzer/*.h preload/*.h include/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ANALYZER_CFLAGS) $(CHECK_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+	$(CC) $(ANALYZER_CFLAGS) $(CHECK_CFLAGS) -I$(B)/tests -Wno-unused-parameter -c -o $@ $<
 
 # Each test suite file defines `Suite *sw_suite_NAME(void)`; the runner
 # learns the list from this generated header, so adding a file is enough.
@@ -79,7 +81,7 @@ $(B)/tests/suites.h: $(TEST_SRC)
 
 $(B)/tests/runner.o: $(B)/tests/suites.h
 $(B)/tests/runner: $(TEST_OBJ) $(ANALYZER_LIB_OBJ) $(SHIM_UNIT_OBJ)
-	$(CC) -o $@ $^ $(CHECK_LIBS) $(ANALYZER_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(ANALYZER_LIBS) -lpthread
 
 # Test programs: small C loops built with frame pointers and debug info so
 # their stacks and lines are exact.

@@ -37,6 +37,8 @@ struct sw_frame {
 	char *module;	/* ELF path, or NULL (Python frames, unknown) */
 	uint64_t addr;	/* runtime address (native/JS), 0 for Python */
 	int inlined;	/* an inlined native frame (same addr as the next) */
+	uint64_t rel_addr; /* addr - module's load base (for module+0xoff),
+			    * 0 when not in a known module */
 };
 
 enum sw_site_kind {

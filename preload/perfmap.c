@@ -1,7 +1,107 @@
-/* perfmap.c - placeholder until JIT maps land (issue 4). */
+/*
+ * perfmap.c - keep a JIT's perf map with the trace.
+ *
+ * node --perf-basic-prof (and other JITs) write /tmp/perf-PID.map, the
+ * names of their generated code.  The pid is reused once the process is
+ * gone, so at exit we copy the map beside the trace (the trace's path with
+ * SW_TRACE_SUFFIX replaced by SW_PERFMAP_SUFFIX), where the analyzer looks.
+ *
+ * /tmp is shared: the source is opened O_NOFOLLOW and must be a regular
+ * file owned by us; the copy is created O_EXCL|O_NOFOLLOW, mode 0600.  Raw
+ * system calls keep our own wrappers out of the way, and errno is kept.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "shim.h"
+
+/* A map is a few MB even for a large Node service; stop copying at this. */
+#define PERFMAP_MAX_BYTES (256ull << 20)
+
+static int sys_open(const char *path, int flags, int mode)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+static void sys_close(int fd)
+{
+	syscall(SYS_close, fd);
+}
+
+/* Write all of buf; -1 on error. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		long n = syscall(SYS_write, fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* dst = trace_path with its SW_TRACE_SUFFIX replaced; -1 if too long. */
+static int map_path(const char *trace_path, char *dst, size_t cap)
+{
+	size_t len = strlen(trace_path), slen = strlen(SW_TRACE_SUFFIX);
+
+	if (len >= slen && !strcmp(trace_path + len - slen, SW_TRACE_SUFFIX))
+		len -= slen;
+	if (len + strlen(SW_PERFMAP_SUFFIX) + 1 > cap)
+		return -1;
+	memcpy(dst, trace_path, len);
+	strcpy(dst + len, SW_PERFMAP_SUFFIX);
+	return 0;
+}
 
 void sw_perfmap_save(const char *trace_path)
 {
-	(void)trace_path;
+	char src[64], dst[4200], buf[16384];
+	int saved_errno = errno, in = -1, out = -1;
+	unsigned long long copied = 0;
+	struct stat st;
+
+	if (!trace_path || !*trace_path)
+		return;
+	snprintf(src, sizeof(src), "/tmp/perf-%d.map", (int)getpid());
+	in = sys_open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+	if (in < 0)
+		goto out; /* no JIT map: the usual case */
+	if (syscall(SYS_fstat, in, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid())
+		goto out; /* someone else's file, or not a file */
+	if (map_path(trace_path, dst, sizeof(dst)))
+		goto out;
+	out = sys_open(
+	    dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		goto out;
+	for (;;) {
+		long n = syscall(SYS_read, in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write_all(out, buf, (size_t)n))
+			break;
+		copied += (unsigned long long)n;
+		if (copied >= PERFMAP_MAX_BYTES)
+			break;
+	}
+out:
+	if (out >= 0)
+		sys_close(out);
+	if (in >= 0)
+		sys_close(in);
+	errno = saved_errno;
 }

@@ -1,6 +1,767 @@
-/* sampler.c - placeholder until the sampler lands (issue 3). */
+/*
+ * sampler.c - the sampling signal handler: what a loop thread is doing
+ * while its turn runs long (issue 3).
+ *
+ * The watchdog (watchdog.c) decides when; this module sends and takes the
+ * samples.  A sample is a real-time signal (default SIGRTMIN+5, setting
+ * STALLWATCH_SIGNAL) sent with tgkill to one loop thread; the handler runs
+ * on that thread, on an alternate stack, and writes one SW_EV_SAMPLE event
+ * (native stack from the interrupted context, Python frames) linked to the
+ * turn by (loop_id, turn_seq).
+ *
+ * Telling our signals from others: the watchdog files a request per loop
+ * slot (the target tid) before it calls tgkill; the handler claims it with
+ * a compare-and-swap.  A request stays pending until the thread takes it,
+ * so a thread that blocks the signal gets at most one queued, never a
+ * flood.  Anything not claimed is someone else's signal.
+ *
+ * Conflicts: stallwatch stays in charge.  sigaction(), signal() and kin
+ * are wrapped for the sampling signal only: the program's handler is
+ * remembered and reported back to it as installed, and every signal we
+ * did not send is passed on to it (SIG_DFL is emulated: the signal is
+ * re-raised with the default action, which ends the process as it would
+ * have).  If the signal already has a handler when the shim starts (an
+ * earlier preloaded library), another real-time signal is chosen, or, when
+ * STALLWATCH_SIGNAL named it, sampling gives way with one warning.
+ *
+ * The handler allocates nothing, takes no lock, saves errno, and skips
+ * (and counts) samples it must not take: the thread is inside the shim
+ * (guard), inside the loader or the exception unwinder, or any thread is
+ * inside the loader (the loader lock, DESIGN.md "Stacks"), inside a wrapper
+ * or no longer in that turn (a race with the watchdog), or not on a large
+ * enough alternate stack.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "real.h"
 #include "shim.h"
+
+#define DEFAULT_SIGNAL_OFFSET 5		   /* SIGRTMIN+5 */
+#define ALTSTACK_SIZE	      (256 * 1024) /* ours, MAP_NORESERVE, touched lazily */
+#define ALTSTACK_MIN	      (64 * 1024) /* smallest altstack we sample on */
+#define STOP_WAIT_NS	      (100ull * 1000000ull) /* sw_sampler_stop's patience */
+#define SIDE_SWITCH_ROOM      2048 /* altstack left to switch stacks from */
+
+#define RLX memory_order_relaxed
+
+_Atomic uint32_t sw_loader_busy; /* see shim.h */
+
+static _Atomic int sample_sig; /* 0: sampling off */
+static _Atomic int self_pid;
+static _Atomic int stopped;
+static _Atomic int inflight; /* handlers between their stop check and exit */
+
+/* One pending request per loop slot, written by the watchdog. */
+struct request {
+	_Atomic uint32_t tid; /* 0: none pending */
+	_Atomic uint32_t turn_seq;
+	_Atomic uint32_t weight;
+};
+static struct request requests[SW_MAX_LOOP_THREADS];
+
+static struct {
+	_Atomic uint64_t taken, write_failed, in_shim, in_loader, stale,
+	    no_stack, blocked, chained;
+} stats;
+
+/* ---- per-thread sample stacks -------------------------------------------- */
+
+/*
+ * Every loop thread gets a stack of ours: [guard page | stack | side].  It
+ * is the thread's alternate signal stack unless the program set one; a
+ * program's altstack may be too small for libunwind (Python's faulthandler,
+ * which pytest turns on, sets a 16 KiB one), so then the handler moves to
+ * our stack with swapcontext.  `side` holds the two contexts for that; the
+ * kernel never writes there (the altstack we install stops below it).
+ */
+struct side {
+	ucontext_t back, run;
+};
+
+struct altstack {
+	void *map; /* the mapping, NULL if none */
+	size_t map_len;
+	int installed; /* it is the thread's altstack (we set it) */
+	int state;     /* 0: not prepared, 1: prepared */
+	void *uc;      /* side call: the arguments of take_sample */
+	uint32_t turn_seq, weight;
+};
+
+static SW_TLS struct altstack alt;
+
+static struct side *side_of(void)
+{
+	uintptr_t top = (uintptr_t)alt.map + alt.map_len;
+
+	return (struct side *)((top - sizeof(struct side)) & ~(uintptr_t)63);
+}
+
+/* ---- the program's view of the signal ------------------------------------ */
+
+/* Double-buffered so the handler never sees a half-written action. */
+static struct sigaction prog_act[2];
+static _Atomic int prog_cur;
+
+static __typeof__(sigaction) *real_sigaction_fn;
+
+static __typeof__(sigaction) *real_sigaction(void)
+{
+	__typeof__(sigaction) *p = real_sigaction_fn;
+
+	if (sw_unlikely(!p)) {
+		*(void **)&p = dlsym(RTLD_NEXT, "sigaction");
+		if (!p)
+			*(void **)&p = dlsym(RTLD_DEFAULT, "__sigaction");
+		real_sigaction_fn = p;
+	}
+	return p;
+}
+
+static void prog_get(struct sigaction *out)
+{
+	*out = prog_act[atomic_load_explicit(&prog_cur, memory_order_acquire)];
+}
+
+static void prog_set(const struct sigaction *act)
+{
+	int next = !atomic_load_explicit(&prog_cur, RLX);
+
+	prog_act[next] = *act;
+	atomic_store_explicit(&prog_cur, next, memory_order_release);
+}
+
+/* sigaction() as the program sees it for the sampling signal. */
+static int fake_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction cur;
+
+	prog_get(&cur);
+	if (act) {
+		prog_set(act);
+	}
+	if (old)
+		*old = cur;
+	return 0;
+}
+
+/* ---- notes --------------------------------------------------------------- */
+
+static void sampler_note(int level, const char *text, int to_stderr)
+{
+	struct {
+		struct sw_rec_note n;
+		char text[256];
+	} rec;
+	size_t len = strlen(text);
+	ssize_t r;
+
+	if (len > sizeof(rec.text))
+		len = sizeof(rec.text);
+	if (to_stderr) {
+		r = write(2, "stallwatch: ", 12);
+		r = write(2, text, len);
+		r = write(2, "\n", 1);
+		(void)r;
+	}
+	memset(&rec.n, 0, sizeof(rec.n));
+	rec.n.h.type = SW_REC_NOTE;
+	rec.n.h.size = (uint32_t)(sizeof(rec.n) + len);
+	rec.n.time_ns = sw_now_ns();
+	rec.n.level = (uint32_t)level;
+	rec.n.text_len = (uint32_t)len;
+	memcpy(rec.text, text, len);
+	sw_emit(&rec, rec.n.h.size);
+}
+
+/* ---- the handler --------------------------------------------------------- */
+
+/*
+ * Is this one of our requests?  Returns the slot index it was filed under,
+ * -1 for a signal from elsewhere, -2 for a tgkill from this process that
+ * no request explains (a late request of a thread that left its slot).
+ */
+static int claim(const siginfo_t *si, uint32_t *turn_seq, uint32_t *weight)
+{
+	struct sw_loop_slot *slot = sw_tls.slot;
+	uint32_t tid, expect;
+	unsigned i;
+
+	if (!si || si->si_code != SI_TKILL ||
+	    si->si_pid != atomic_load_explicit(&self_pid, RLX))
+		return -1;
+	if (slot) {
+		i = (unsigned)(slot - sw_loop_slots);
+		tid = atomic_load_explicit(&slot->tid, RLX);
+		if (i < SW_MAX_LOOP_THREADS && tid &&
+		    atomic_load(&requests[i].tid) == tid) {
+			*turn_seq = atomic_load(&requests[i].turn_seq);
+			*weight = atomic_load(&requests[i].weight);
+			expect = tid;
+			if (atomic_compare_exchange_strong(&requests[i].tid,
+							   &expect, 0))
+				return (int)i;
+		}
+	}
+	tid = (uint32_t)syscall(SYS_gettid);
+	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
+		if (atomic_load_explicit(&requests[i].tid, RLX) != tid)
+			continue;
+		*turn_seq = atomic_load(&requests[i].turn_seq);
+		*weight = atomic_load(&requests[i].weight);
+		expect = tid;
+		if (atomic_compare_exchange_strong(&requests[i].tid, &expect,
+						   0))
+			return (int)i;
+	}
+	return -2;
+}
+
+static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
+{
+	struct sw_loop_slot *slot = sw_tls.slot;
+	struct {
+		struct sw_rec_event ev;
+		uint64_t tail[SW_MAX_IPS +
+			      SW_MAX_PYFRAMES * sizeof(struct sw_pyframe) / 8];
+	} rec;
+	struct sw_pyframe *py;
+	int nips, npy, truncated = 0, unknown = 0;
+	uint64_t now, interval;
+	size_t len;
+
+	if (!slot || !sw_tls.in_turn ||
+	    atomic_load_explicit(&slot->turn_seq, RLX) != turn_seq ||
+	    atomic_load_explicit(&slot->in_wrapper, RLX)) {
+		atomic_fetch_add_explicit(&stats.stale, 1, RLX);
+		return;
+	}
+	if (sw_tls.guard) {
+		atomic_fetch_add_explicit(&stats.in_shim, 1, RLX);
+		return;
+	}
+	if (sw_tls.in_loader || sw_unwind_busy() ||
+	    atomic_load_explicit(&sw_loader_busy, RLX)) {
+		atomic_fetch_add_explicit(&stats.in_loader, 1, RLX);
+		return;
+	}
+
+	sw_tls.guard++;
+	now = sw_now_ns();
+	nips =
+	    sw_stack_capture_signal(ucontext, rec.tail, SW_MAX_IPS, &truncated);
+	if (nips < 0)
+		nips = 0;
+	py = (struct sw_pyframe *)(void *)(rec.tail + nips);
+	npy = sw_py_capture(py, SW_MAX_PYFRAMES, &unknown);
+	if (npy < 0)
+		npy = 0;
+
+	interval = sw_cfg.sample_interval_ns * (weight ? weight : 1);
+	len = sizeof(rec.ev) + (size_t)nips * sizeof(uint64_t) +
+	      (size_t)npy * sizeof(struct sw_pyframe);
+	memset(&rec.ev, 0, sizeof(rec.ev));
+	rec.ev.h.size = (uint32_t)len;
+	rec.ev.h.type = SW_REC_EVENT;
+	rec.ev.start_ns = now;
+	rec.ev.duration_ns = interval;
+	rec.ev.total_ns = interval;
+	rec.ev.max_ns = interval;
+	rec.ev.count = 1;
+	rec.ev.tid = atomic_load_explicit(&slot->tid, RLX);
+	rec.ev.loop_id = atomic_load_explicit(&slot->loop_id, RLX);
+	rec.ev.turn_seq = turn_seq;
+	rec.ev.kind = SW_EV_SAMPLE;
+	rec.ev.call = SW_CALL_TURN;
+	rec.ev.fd_kind = SW_FD_NONE;
+	rec.ev.ev_flags = SW_EVF_SIGNAL_FRAME |
+			  (truncated ? SW_EVF_TRUNCATED : 0) |
+			  (unknown ? SW_EVF_PY_UNKNOWN : 0);
+	rec.ev.nips = (uint16_t)nips;
+	rec.ev.npy = (uint16_t)npy;
+	rec.ev.fd = -1;
+	if (sw_emit(&rec, len) == 0) {
+		atomic_fetch_add_explicit(&slot->nsamples, 1, RLX);
+		atomic_fetch_add_explicit(&stats.taken, 1, RLX);
+	} else {
+		atomic_fetch_add_explicit(&stats.write_failed, 1, RLX);
+	}
+	sw_tls.guard--;
+}
+
+static void side_entry(void)
+{
+	take_sample(alt.uc, alt.turn_seq, alt.weight);
+}
+
+/*
+ * take_sample needs some 40 KiB (libunwind, the record): run it here when
+ * on a large altstack (ours), else switch to this thread's own stack.
+ */
+static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
+{
+	struct side *side;
+	stack_t ss;
+	char here;
+
+	if (sigaltstack(NULL, &ss) != 0)
+		goto no_stack;
+	if ((ss.ss_flags & SS_ONSTACK) && ss.ss_size >= ALTSTACK_MIN) {
+		take_sample(uc, turn_seq, weight);
+		return;
+	}
+	if (!alt.map)
+		goto no_stack;
+	/* On a small altstack: room for swapcontext's frame? */
+	if ((ss.ss_flags & SS_ONSTACK) &&
+	    (uintptr_t)&here - (uintptr_t)ss.ss_sp < SIDE_SWITCH_ROOM)
+		goto no_stack;
+	side = side_of();
+	if (getcontext(&side->run) != 0)
+		goto no_stack;
+	side->run.uc_stack.ss_sp =
+	    (char *)alt.map + (alt.map_len - ALTSTACK_SIZE);
+	side->run.uc_stack.ss_size =
+	    (size_t)((uintptr_t)side - (uintptr_t)side->run.uc_stack.ss_sp);
+	side->run.uc_link = &side->back;
+	alt.uc = uc;
+	alt.turn_seq = turn_seq;
+	alt.weight = weight;
+	makecontext(&side->run, side_entry, 0);
+	if (swapcontext(&side->back, &side->run) != 0)
+		goto no_stack;
+	return;
+no_stack:
+	atomic_fetch_add_explicit(&stats.no_stack, 1, RLX);
+}
+
+/* A signal we did not send: do what the program asked for. */
+static void chain(int sig, siginfo_t *si, void *uc, int self_sent)
+{
+	struct sigaction a;
+
+	prog_get(&a);
+	if (a.sa_flags & SA_SIGINFO) {
+		if (!a.sa_sigaction)
+			return;
+		atomic_fetch_add_explicit(&stats.chained, 1, RLX);
+		if (a.sa_flags & SA_RESETHAND) {
+			struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+			prog_set(&dfl);
+		}
+		a.sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (a.sa_handler == SIG_IGN)
+		return;
+	if (a.sa_handler == SIG_DFL) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+		/* A late request of ours (its thread left the loop): drop. */
+		if (self_sent)
+			return;
+		/* The default action of a real-time signal ends the process:
+		 * re-raise it with that action; it is delivered when this
+		 * handler returns and unblocks it. */
+		sigemptyset(&dfl.sa_mask);
+		real_sigaction()(sig, &dfl, NULL);
+		syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid),
+			(pid_t)syscall(SYS_gettid), sig);
+		return;
+	}
+	atomic_fetch_add_explicit(&stats.chained, 1, RLX);
+	if (a.sa_flags & SA_RESETHAND) {
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+		prog_set(&dfl);
+	}
+	a.sa_handler(sig);
+}
+
+static void on_sample_signal(int sig, siginfo_t *si, void *ucontext)
+{
+	int saved_errno = errno;
+	uint32_t turn_seq = 0, weight = 1;
+	int idx = claim(si, &turn_seq, &weight);
+
+	if (idx >= 0) {
+		/* stop/inflight: Dekker with sw_sampler_stop (seq_cst). */
+		atomic_fetch_add(&inflight, 1);
+		if (!atomic_load(&stopped))
+			sample_on_a_big_stack(ucontext, turn_seq, weight);
+		atomic_fetch_sub(&inflight, 1);
+	} else {
+		chain(sig, si, ucontext, idx == -2);
+	}
+	errno = saved_errno;
+}
+
+/* ---- the watchdog's side ------------------------------------------------- */
+
+int sw_sampler_signal(void)
+{
+	return atomic_load(&stopped) ? 0
+				     : atomic_load_explicit(&sample_sig, RLX);
+}
+
+int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
+		    uint32_t weight)
+{
+	int sig = atomic_load_explicit(&sample_sig, RLX);
+	struct request *r;
+	uint32_t expect;
+
+	if (!sig || idx >= SW_MAX_LOOP_THREADS || !tid || atomic_load(&stopped))
+		return -1;
+	r = &requests[idx];
+	if (atomic_load(&r->tid) == tid) {
+		/* Not taken yet: the thread blocks the signal or is not
+		 * scheduled.  One queued signal per thread is enough. */
+		atomic_fetch_add_explicit(&stats.blocked, 1, RLX);
+		return -1;
+	}
+	atomic_store(&r->turn_seq, turn_seq);
+	atomic_store(&r->weight, weight);
+	atomic_store(&r->tid, tid);
+	if (syscall(SYS_tgkill, (pid_t)atomic_load_explicit(&self_pid, RLX),
+		    (pid_t)tid, sig) != 0) {
+		expect = tid;
+		atomic_compare_exchange_strong(&r->tid, &expect, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- per-thread alternate stacks ----------------------------------------- */
+static pthread_key_t alt_key;
+static pthread_once_t alt_once = PTHREAD_ONCE_INIT;
+static int alt_key_ok;
+
+/* Thread exit: drop our altstack if it is still the thread's. */
+static void alt_release(void *map)
+{
+	stack_t cur, off = {.ss_flags = SS_DISABLE};
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!map || sigaltstack(NULL, &cur) != 0)
+		return;
+	if (cur.ss_sp == (char *)map + page) {
+		if ((cur.ss_flags & SS_ONSTACK) || sigaltstack(&off, NULL) != 0)
+			return; /* in use: leave it */
+	}
+	alt.map = NULL;
+	alt.installed = 0;
+	munmap(map, ALTSTACK_SIZE + page);
+}
+
+static void alt_make_key(void)
+{
+	alt_key_ok = pthread_key_create(&alt_key, alt_release) == 0;
+}
+
+void sw_sampler_thread_init(void)
+{
+	size_t page;
+	stack_t cur, ss;
+	void *map;
+	int saved_errno;
+
+	if (sw_likely(alt.state) || !atomic_load_explicit(&sample_sig, RLX))
+		return;
+	alt.state = 1;
+	saved_errno = errno;
+	sw_tls.guard++;
+	/* The first unwind on a thread takes a lock: do it here. */
+	sw_stack_warm_thread();
+	sw_py_prepare();
+	if (sigaltstack(NULL, &cur) != 0)
+		goto out;
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	map = mmap(NULL, ALTSTACK_SIZE + page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
+		   0);
+	if (map == MAP_FAILED)
+		goto out;
+	/* A guard page below: an overflow faults instead of scribbling. */
+	mprotect(map, page, PROT_NONE);
+	alt.map = map;
+	alt.map_len = ALTSTACK_SIZE + page;
+	/* The program's own altstack stays (see sample_on_a_big_stack). */
+	if (cur.ss_flags & SS_DISABLE) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_sp = (char *)map + page;
+		ss.ss_size =
+		    (size_t)((uintptr_t)side_of() - (uintptr_t)ss.ss_sp);
+		if (sigaltstack(&ss, NULL) == 0)
+			alt.installed = 1;
+	}
+	pthread_once(&alt_once, alt_make_key);
+	if (alt_key_ok)
+		pthread_setspecific(alt_key, map);
+out:
+	sw_tls.guard--;
+	errno = saved_errno;
+}
+
+/* ---- install, stop, fork ------------------------------------------------- */
+
+/* STALLWATCH_SIGNAL: a number, or RTMIN+N / RTMAX-N (SIG prefix optional). */
+static int parse_signal(const char *s)
+{
+	char *end;
+	long n;
+
+	if (!s || !*s)
+		return 0;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (strncmp(s, "RTMIN", 5) == 0 || strncmp(s, "RTMAX", 5) == 0) {
+		int base = s[4] == 'N' ? SIGRTMIN : SIGRTMAX;
+
+		s += 5;
+		if (!*s)
+			return base;
+		n = strtol(s, &end, 10);
+		if (*end || (*s != '+' && *s != '-'))
+			return -1;
+		n += base;
+	} else {
+		n = strtol(s, &end, 10);
+		if (*end)
+			return -1;
+	}
+	return n >= SIGRTMIN && n <= SIGRTMAX ? (int)n : -1;
+}
+
+static int is_default(int sig)
+{
+	struct sigaction cur;
+
+	if (real_sigaction()(sig, NULL, &cur) != 0)
+		return 0;
+	return !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL;
+}
 
 void sw_sampler_install(void)
 {
+	const char *env = getenv("STALLWATCH_SIGNAL");
+	struct sigaction sa, prev;
+	char msg[200];
+	int sig, wanted, i;
+
+	atomic_store(&self_pid, (int)getpid());
+	if (!sw_cfg.enabled || !sw_cfg.sampling || !sw_cfg.sample_interval_ns ||
+	    atomic_load(&sample_sig))
+		return;
+	if (!real_sigaction())
+		return;
+	wanted = parse_signal(env);
+	if (wanted < 0) {
+		snprintf(msg, sizeof(msg),
+			 "STALLWATCH_SIGNAL=%s is not a real-time signal "
+			 "(%d..%d, RTMIN+N, RTMAX-N); using the default",
+			 env, SIGRTMIN, SIGRTMAX);
+		sampler_note(SW_NOTE_WARN, msg, 1);
+		wanted = 0;
+	}
+	sig = 0;
+	if (wanted) {
+		if (is_default(wanted))
+			sig = wanted;
+	} else {
+		for (i = SIGRTMIN + DEFAULT_SIGNAL_OFFSET; i <= SIGRTMAX; i++) {
+			if (is_default(i)) {
+				sig = i;
+				break;
+			}
+		}
+	}
+	if (!sig) {
+		snprintf(msg, sizeof(msg),
+			 "signal %d already has a handler: CPU sampling is off",
+			 wanted ? wanted : SIGRTMIN + DEFAULT_SIGNAL_OFFSET);
+		sampler_note(SW_NOTE_WARN, msg, 1);
+		return;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sample_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	/* Nothing asynchronous interrupts a sample; faults still do. */
+	sigfillset(&sa.sa_mask);
+	sigdelset(&sa.sa_mask, SIGSEGV);
+	sigdelset(&sa.sa_mask, SIGBUS);
+	sigdelset(&sa.sa_mask, SIGILL);
+	sigdelset(&sa.sa_mask, SIGFPE);
+	sigdelset(&sa.sa_mask, SIGTRAP);
+	if (real_sigaction()(sig, &sa, &prev) != 0)
+		return;
+	prog_act[0] = prev;
+	prog_act[1] = prev;
+	atomic_store(&sample_sig, sig);
+}
+
+void sw_sampler_stop(void)
+{
+	uint64_t deadline, taken, skipped;
+	struct timespec ms = {0, 1000000};
+	char msg[256];
+
+	if (atomic_exchange(&stopped, 1) || !atomic_load(&sample_sig))
+		return;
+	deadline = sw_now_ns() + STOP_WAIT_NS;
+	while (atomic_load(&inflight) > 0 && sw_now_ns() < deadline)
+		SW_REAL(nanosleep)(&ms, NULL);
+	taken = atomic_load(&stats.taken);
+	skipped = atomic_load(&stats.in_loader) + atomic_load(&stats.in_shim) +
+		  atomic_load(&stats.stale) + atomic_load(&stats.no_stack);
+	if (!taken && !skipped && !atomic_load(&stats.chained))
+		return;
+	snprintf(
+	    msg, sizeof(msg),
+	    "cpu sampler (signal %d): %llu samples; skipped %llu in the "
+	    "loader or unwinder, %llu inside the shim, %llu after the turn "
+	    "or in a wrapper, %llu without an alternate stack; %llu "
+	    "requests still pending; %llu signals passed to the program",
+	    atomic_load(&sample_sig), (unsigned long long)taken,
+	    (unsigned long long)atomic_load(&stats.in_loader),
+	    (unsigned long long)atomic_load(&stats.in_shim),
+	    (unsigned long long)atomic_load(&stats.stale),
+	    (unsigned long long)atomic_load(&stats.no_stack),
+	    (unsigned long long)atomic_load(&stats.blocked),
+	    (unsigned long long)atomic_load(&stats.chained));
+	sampler_note(SW_NOTE_INFO, msg, 0);
+}
+
+void sw_sampler_atfork_child(void)
+{
+	unsigned i;
+
+	atomic_store(&self_pid, (int)getpid());
+	atomic_store(&inflight, 0);
+	for (i = 0; i < SW_MAX_LOOP_THREADS; i++)
+		atomic_store_explicit(&requests[i].tid, 0, RLX);
+	atomic_store(&stats.taken, 0);
+	atomic_store(&stats.write_failed, 0);
+	atomic_store(&stats.in_shim, 0);
+	atomic_store(&stats.in_loader, 0);
+	atomic_store(&stats.stale, 0);
+	atomic_store(&stats.no_stack, 0);
+	atomic_store(&stats.blocked, 0);
+	atomic_store(&stats.chained, 0);
+}
+
+/* ---- sigaction() and kin, for the sampling signal only ------------------- */
+
+static int ours(int sig)
+{
+	int s = atomic_load_explicit(&sample_sig, RLX);
+
+	return s && sig == s;
+}
+
+SW_EXPORT int sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old)
+{
+	if (sw_likely(!ours(sig)))
+		return real_sigaction()(sig, act, old);
+	return fake_sigaction(act, old);
+}
+
+SW_EXPORT int __sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	return sigaction(sig, act, old);
+}
+
+/* signal()-style calls: `flags` are the semantics of that variant. */
+static sighandler_t fake_signal(sighandler_t handler, int flags)
+{
+	struct sigaction act, old;
+
+	if (handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = handler;
+	act.sa_flags = flags;
+	fake_sigaction(&act, &old);
+	return (old.sa_flags & SA_SIGINFO)
+		   ? (sighandler_t)(void *)old.sa_sigaction
+		   : old.sa_handler;
+}
+
+#define REAL_SIGNAL_FN(name)                                     \
+	static sighandler_t real_##name(int sig, sighandler_t h) \
+	{                                                        \
+		static sighandler_t (*fn)(int, sighandler_t);    \
+		if (!fn)                                         \
+			*(void **)&fn = dlsym(RTLD_NEXT, #name); \
+		if (!fn) {                                       \
+			errno = ENOSYS;                          \
+			return SIG_ERR;                          \
+		}                                                \
+		return fn(sig, h);                               \
+	}
+
+REAL_SIGNAL_FN(signal)
+REAL_SIGNAL_FN(bsd_signal)
+REAL_SIGNAL_FN(ssignal)
+REAL_SIGNAL_FN(sysv_signal)
+REAL_SIGNAL_FN(__sysv_signal)
+REAL_SIGNAL_FN(sigset)
+
+SW_EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+	return ours(sig) ? fake_signal(h, SA_RESTART) : real_signal(sig, h);
+}
+
+SW_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+	return ours(sig) ? fake_signal(h, SA_RESTART) : real_bsd_signal(sig, h);
+}
+
+SW_EXPORT sighandler_t ssignal(int sig, sighandler_t h)
+{
+	return ours(sig) ? fake_signal(h, SA_RESTART) : real_ssignal(sig, h);
+}
+
+SW_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+	return ours(sig) ? fake_signal(h, SA_RESETHAND | SA_NODEFER)
+			 : real_sysv_signal(sig, h);
+}
+
+SW_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
+{
+	return ours(sig) ? fake_signal(h, SA_RESETHAND | SA_NODEFER)
+			 : real___sysv_signal(sig, h);
+}
+
+SW_EXPORT sighandler_t sigset(int sig, sighandler_t h)
+{
+	sigset_t one;
+	struct sigaction old;
+
+	if (!ours(sig))
+		return real_sigset(sig, h);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	if (h == SIG_HOLD) {
+		prog_get(&old);
+		pthread_sigmask(SIG_BLOCK, &one, NULL);
+		return old.sa_handler;
+	}
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	return fake_signal(h, 0);
 }

@@ -202,5 +202,45 @@ void sw_watchdog_ensure(void);
 void sw_watchdog_atfork_child(void);
 /* Install the sampling signal handler (from the constructor). */
 void sw_sampler_install(void);
+/*
+ * Prepare the calling loop thread for samples: an alternate signal stack
+ * (unless the program set one) and a warm unwinder.  Call it when a thread
+ * becomes a loop thread, outside signal handlers; idempotent, one TLS test
+ * after the first call.  sw_watchdog_ensure() calls it too when the caller
+ * has a loop slot.
+ */
+void sw_sampler_thread_init(void);
+/*
+ * Destructor, before the final heartbeats and SW_REC_END: the watchdog and
+ * the sampler stop writing (waits up to ~100ms for one in flight).
+ */
+void sw_watchdog_stop(void);
+/* sampler.c, for watchdog.c: the sampling signal, 0 when sampling is off. */
+int sw_sampler_signal(void);
+/*
+ * sampler.c, for watchdog.c: ask the thread of loop slot `idx` for one
+ * sample worth `weight` sample intervals of turn `turn_seq`.  Returns 0
+ * when sent, -1 when not (the previous request is still pending: the
+ * thread blocks the signal, or has not run yet).
+ */
+int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
+		    uint32_t weight);
+/* sampler.c: stop sampling (from sw_watchdog_stop); after fork, reset. */
+void sw_sampler_stop(void);
+void sw_sampler_atfork_child(void);
+/*
+ * wrap_unwind.c: is the calling thread inside the C++/DWARF exception
+ * unwinder (_Unwind_RaiseException & co.) in its current turn?  Like
+ * sw_tls.in_loader, the sampler then skips the sample.
+ */
+int sw_unwind_busy(void);
+/*
+ * Threads inside dlopen/dlmopen/dlclose/dl_iterate_phdr right now:
+ * wrap_dl.c adds 1 around the real call (with sw_tls.in_loader), outside
+ * the guard.  While it is non-zero the sampler skips every thread's
+ * sample: the loader's holder may be waiting for a lock (malloc's) that
+ * the sampled thread holds, and unwinding would wait for the loader.
+ */
+extern _Atomic uint32_t sw_loader_busy;
 
 #endif

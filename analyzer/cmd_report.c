@@ -1,0 +1,209 @@
+/*
+ * cmd_report.c - `stallwatch report`: options, load, one of the writers.
+ *
+ * -o writes atomically (a temporary file beside the target, then rename)
+ * so that a failed report never leaves half a file where a CI step or a
+ * browser expects a whole one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "model.h"
+#include "util.h"
+
+static const char usage[] =
+    "usage: stallwatch report [options] PATH...\n"
+    "\n"
+    "Report on stallwatch trace files (*.swtrace) or directories of them.\n"
+    "\n"
+    "options:\n"
+    "  -f, --format FMT   text (default), json, folded, html or chrome\n"
+    "  -o, --output FILE  write to FILE (atomically) instead of stdout\n"
+    "      --no-symbols   do not symbolize native frames (faster)\n"
+    "      --color WHEN   text colours: auto (default), always, never\n"
+    "  -q, --quiet        no progress messages\n"
+    "  -h, --help         this help\n"
+    "\n"
+    "Exit status: 0 on success, 2 on a usage error or unreadable input.\n";
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_HTML, FMT_CHROME };
+
+static int parse_format(const char *s, enum fmt *f)
+{
+	static const struct {
+		const char *name;
+		enum fmt f;
+	} v[] = {{"text", FMT_TEXT},
+		 {"json", FMT_JSON},
+		 {"folded", FMT_FOLDED},
+		 {"html", FMT_HTML},
+		 {"chrome", FMT_CHROME}};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (!strcmp(s, v[i].name)) {
+			*f = v[i].f;
+			return 0;
+		}
+	return -1;
+}
+
+static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
+			int color)
+{
+	switch (f) {
+	case FMT_JSON:
+		return sw_write_json(rep, out);
+	case FMT_FOLDED:
+		return sw_write_folded(rep, out);
+	case FMT_HTML:
+		return sw_write_html(rep, out);
+	case FMT_CHROME:
+		return sw_write_chrome(rep, out);
+	default:
+		return sw_write_text(rep, out, color);
+	}
+}
+
+static int to_file(const struct sw_report *rep, enum fmt f, const char *path)
+{
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	FILE *out;
+	int fd, rc;
+
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		sw_err("%s: %s", path, strerror(errno));
+		free(tmp);
+		return 2;
+	}
+	out = fdopen(fd, "w");
+	if (!out) {
+		sw_err("%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return 2;
+	}
+	/* mkstemp creates 0600; a report is meant to be shared like any
+	 * other output file. */
+	{
+		mode_t um = umask(0);
+
+		umask(um);
+		fchmod(fd, 0666 & ~um);
+	}
+	rc = write_report(rep, f, out, 0);
+	if (fflush(out) != 0 || ferror(out))
+		rc = -1;
+	if (fclose(out) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) != 0) {
+		sw_err("%s: %s", path, strerror(errno));
+		rc = -1;
+	} else if (rc != 0) {
+		sw_err("%s: could not write the report", path);
+	}
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc == 0 ? 0 : 2;
+}
+
+int sw_cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"no-symbols", no_argument, NULL, 'S'},
+	    {"color", required_argument, NULL, 'C'},
+	    {"colour", required_argument, NULL, 'C'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sw_load_opts lo = {0};
+	struct sw_report rep;
+	const char *output = NULL, *color_when = "auto";
+	enum fmt f = FMT_TEXT;
+	int c, rc, color;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (parse_format(optarg, &f) != 0) {
+				sw_err(
+				    "report: unknown format '%s' (text, json, "
+				    "folded, html, chrome)",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'S':
+			lo.no_symbols = 1;
+			break;
+		case 'C':
+			color_when = optarg;
+			if (strcmp(optarg, "auto") &&
+			    strcmp(optarg, "always") &&
+			    strcmp(optarg, "never")) {
+				sw_err("report: --color takes auto, always or "
+				       "never");
+				return 2;
+			}
+			break;
+		case 'q':
+			lo.quiet = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			if (optopt)
+				sw_err("report: unknown or incomplete option "
+				       "'-%c' "
+				       "(see stallwatch report --help)",
+				       optopt);
+			else
+				sw_err("report: unknown option '%s' (see "
+				       "stallwatch "
+				       "report --help)",
+				       argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		sw_err("report: no trace files or directories given (see "
+		       "stallwatch report --help)");
+		return 2;
+	}
+	if (sw_report_load(&rep, argv + optind, (size_t)(argc - optind), &lo) !=
+	    0)
+		return 2;
+	if (output) {
+		rc = to_file(&rep, f, output);
+	} else {
+		color = !strcmp(color_when, "always") ||
+			(!strcmp(color_when, "auto") && f == FMT_TEXT &&
+			 isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL);
+		rc = write_report(&rep, f, stdout, color) == 0 &&
+			     fflush(stdout) == 0
+			 ? 0
+			 : 2;
+		if (rc)
+			sw_err("report: could not write the report");
+	}
+	sw_report_free(&rep);
+	return rc;
+}

@@ -1,0 +1,245 @@
+/*
+ * out_json.c - the report as JSON, format version 1 (README: JSON format).
+ *
+ * Field names are a contract with users' scripts: add, never rename.
+ * Unknown values are null; every string goes through sw_json_str, so the
+ * output is valid JSON whatever the traces hold.
+ */
+#include <inttypes.h>
+
+#include "jsonw.h"
+#include "model.h"
+
+static const char *lang_name(enum sw_lang lang)
+{
+	switch (lang) {
+	case SW_LANG_PYTHON:
+		return "python";
+	case SW_LANG_JS:
+		return "js";
+	default:
+		return "native";
+	}
+}
+
+static const char *fd_kind_name(int k)
+{
+	static const char *const names[] = {"none",	"unknown", "file",
+					    "blockdev", "socket",  "pipe",
+					    "tty",	"event"};
+
+	return k >= 0 && k < (int)(sizeof(names) / sizeof(names[0])) ? names[k]
+								     : NULL;
+}
+
+static void key(FILE *out, const char *k, int *first)
+{
+	if (!*first)
+		putc(',', out);
+	*first = 0;
+	sw_json_str(out, k);
+	putc(':', out);
+}
+
+static void kv_u64(FILE *out, const char *k, uint64_t v, int *first)
+{
+	key(out, k, first);
+	sw_json_u64(out, v);
+}
+
+static void kv_str(FILE *out, const char *k, const char *v, int *first)
+{
+	key(out, k, first);
+	sw_json_str(out, v);
+}
+
+static void write_loop(FILE *out, const struct sw_loop *l)
+{
+	int f = 1, known = l->hist != NULL;
+
+	putc('{', out);
+	kv_u64(out, "loop_id", l->loop_id, &f);
+	kv_u64(out, "tid", l->tid, &f);
+	kv_str(out, "thread_name", l->thread_name, &f);
+	key(out, "turns", &f);
+	sw_json_u64_or_null(out, l->turns, known);
+	key(out, "busy_ns", &f);
+	sw_json_u64_or_null(out, l->busy_ns, known);
+	key(out, "utilisation", &f);
+	if (known && l->last_ns > l->born_ns)
+		sw_json_double(out, l->utilisation, 4);
+	else
+		fputs("null", out);
+	kv_u64(out, "stalls", l->stalls, &f);
+	kv_u64(out, "born_ns", l->born_ns, &f);
+	kv_u64(out, "last_ns", l->last_ns, &f);
+	key(out, "lag_ns", &f);
+	fputs("{\"p50\":", out);
+	sw_json_u64_or_null(out, l->lag_p50_ns, known && l->turns);
+	fputs(",\"p99\":", out);
+	sw_json_u64_or_null(out, l->lag_p99_ns, known && l->turns);
+	fputs(",\"max\":", out);
+	sw_json_u64_or_null(out, l->lag_max_ns, known && l->turns);
+	putc('}', out);
+	putc('}', out);
+}
+
+static void write_process(FILE *out, const struct sw_process *p)
+{
+	int f = 1;
+	size_t i;
+
+	putc('{', out);
+	kv_u64(out, "pid", p->pid, &f);
+	kv_u64(out, "ppid", p->ppid, &f);
+	kv_str(out, "command", p->command, &f);
+	kv_str(out, "exe", p->exe, &f);
+	kv_str(out, "comm", p->comm, &f);
+	kv_str(out, "trace", p->trace_path, &f);
+	kv_u64(out, "start_realtime_ns", p->start_realtime_ns, &f);
+	kv_u64(out, "start_mono_ns", p->start_mono_ns, &f);
+	kv_u64(out, "threshold_ns", p->threshold_ns, &f);
+	kv_u64(out, "call_threshold_ns", p->call_threshold_ns, &f);
+	kv_u64(out, "sample_interval_ns", p->sample_interval_ns, &f);
+	key(out, "strict", &f);
+	fputs(p->strict ? "true" : "false", out);
+	key(out, "clean_exit", &f);
+	fputs(p->clean_exit ? "true" : "false", out);
+	kv_u64(out, "records", p->records, &f);
+	kv_u64(out, "torn_bytes", p->torn_bytes, &f);
+	key(out, "loops", &f);
+	putc('[', out);
+	for (i = 0; i < p->nloops; i++) {
+		if (i)
+			putc(',', out);
+		write_loop(out, &p->loops[i]);
+	}
+	fputs("]}", out);
+}
+
+static void write_frame(FILE *out, const struct sw_frame *fr)
+{
+	int f = 1;
+
+	putc('{', out);
+	kv_str(out, "lang", lang_name(fr->lang), &f);
+	kv_str(out, "function", fr->function, &f);
+	kv_str(out, "file", fr->file, &f);
+	key(out, "line", &f);
+	if (fr->line > 0)
+		fprintf(out, "%d", fr->line);
+	else
+		fputs("null", out);
+	kv_str(out, "module", fr->module, &f);
+	key(out, "addr", &f);
+	if (fr->lang != SW_LANG_PYTHON && fr->addr)
+		fprintf(out, "\"0x%" PRIx64 "\"", fr->addr);
+	else
+		fputs("null", out);
+	key(out, "offset", &f);
+	if (fr->lang != SW_LANG_PYTHON && fr->module)
+		fprintf(out, "\"0x%" PRIx64 "\"", fr->rel_addr);
+	else
+		fputs("null", out);
+	key(out, "inlined", &f);
+	fputs(fr->inlined ? "true" : "false", out);
+	putc('}', out);
+}
+
+static void write_site(FILE *out, const struct sw_site *s, size_t index)
+{
+	int f = 1;
+	size_t i;
+
+	putc('{', out);
+	kv_u64(out, "index", index, &f);
+	kv_str(out, "kind", sw_site_kind_name(s->kind), &f);
+	kv_str(out, "call", s->call, &f);
+	kv_str(out, "fd_kind", fd_kind_name(s->fd_kind), &f);
+	key(out, "strict_only", &f);
+	fputs(s->strict_only ? "true" : "false", out);
+	kv_u64(out, "count", s->count, &f);
+	kv_u64(out, "total_ns", s->total_ns, &f);
+	kv_u64(out, "max_ns", s->max_ns, &f);
+	key(out, "frames", &f);
+	putc('[', out);
+	for (i = 0; i < s->nframes; i++) {
+		if (i)
+			putc(',', out);
+		write_frame(out, &s->frames[i]);
+	}
+	fputs("]}", out);
+}
+
+static void write_stall(FILE *out, const struct sw_report *rep,
+			const struct sw_stall *st)
+{
+	const struct sw_process *p = &rep->processes[st->process];
+	int f = 1;
+	size_t i;
+
+	putc('{', out);
+	kv_u64(out, "pid", st->pid, &f);
+	kv_u64(out, "tid", st->tid, &f);
+	kv_u64(out, "process", st->process, &f);
+	kv_u64(out, "loop", st->loop, &f);
+	kv_u64(out, "loop_id",
+	       st->loop < p->nloops ? p->loops[st->loop].loop_id : 0, &f);
+	kv_u64(out, "start_ns", st->start_ns, &f);
+	kv_u64(out, "duration_ns", st->duration_ns, &f);
+	kv_u64(out, "blocked_ns", st->blocked_ns, &f);
+	kv_u64(out, "cpu_ns", st->cpu_ns, &f);
+	key(out, "sites", &f);
+	putc('[', out);
+	for (i = 0; i < st->nsites; i++)
+		fprintf(out, "%s%zu", i ? "," : "", st->sites[i]);
+	fputs("]}", out);
+}
+
+static void write_event(FILE *out, const struct sw_report *rep,
+			const struct sw_event *e)
+{
+	fprintf(out,
+		"{\"pid\":%u,\"process\":%zu,\"tid\":%u,\"start_ns\":%" PRIu64
+		",\"duration_ns\":%" PRIu64 ",\"site\":%zu,\"stall\":",
+		rep->processes[e->process].pid, e->process, e->tid, e->start_ns,
+		e->duration_ns, e->site);
+	if (e->stall >= 0)
+		fprintf(out, "%ld", e->stall);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"count\":%u}", e->count);
+}
+
+int sw_write_json(const struct sw_report *rep, FILE *out)
+{
+	size_t i;
+
+	fputs("{\"version\":1,\"processes\":[", out);
+	for (i = 0; i < rep->nprocesses; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		write_process(out, &rep->processes[i]);
+	}
+	fputs("],\"sites\":[", out);
+	for (i = 0; i < rep->nsites; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		write_site(out, &rep->sites[i], i);
+	}
+	fputs("],\"stalls\":[", out);
+	for (i = 0; i < rep->nstalls; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		write_stall(out, rep, &rep->stalls[i]);
+	}
+	fputs("],\"events\":[", out);
+	for (i = 0; i < rep->nevents; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		write_event(out, rep, &rep->events[i]);
+	}
+	fputs("],\"notes\":[", out);
+	for (i = 0; i < rep->nnotes; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		sw_json_str(out, rep->notes[i]);
+	}
+	fputs("]}\n", out);
+	return ferror(out) ? -1 : 0;
+}

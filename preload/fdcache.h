@@ -1,0 +1,64 @@
+/*
+ * fdcache.h - per-fd kind and O_NONBLOCK state, so strict mode can tell a
+ * blocking read from a non-blocking one without an fcntl per call.
+ *
+ * One byte per fd below SW_FDC_SIZE, read and written with relaxed atomics
+ * (no locks: any thread may close or fcntl an fd).  The wrappers that
+ * create, change or close fds keep it true; an fd with no entry is looked
+ * up with fstat + fcntl(F_GETFL) on first use.  Fds that glibc opens and
+ * closes internally (fopen/fclose) are invisible to the wrappers, so every
+ * fd-returning wrapper also resets the entry of the fd it returns.
+ */
+#ifndef SW_FDCACHE_H
+#define SW_FDCACHE_H
+
+#include <stdint.h>
+
+#define SW_FDC_SIZE 65536
+#define SW_FDC_VALID 0x80u
+#define SW_FDC_NONBLOCK 0x40u
+#define SW_FDC_LOOP 0x20u /* some loop waits on this epoll fd */
+#define SW_FDC_KIND 0x0fu /* enum sw_fd_kind */
+
+extern uint8_t sw_fdc[SW_FDC_SIZE];
+
+static inline uint8_t sw_fdc_peek(int fd)
+{
+	if ((unsigned)fd >= SW_FDC_SIZE)
+		return 0;
+	return __atomic_load_n(&sw_fdc[fd], __ATOMIC_RELAXED);
+}
+
+static inline void sw_fdc_store(int fd, uint8_t v)
+{
+	if ((unsigned)fd < SW_FDC_SIZE)
+		__atomic_store_n(&sw_fdc[fd], v, __ATOMIC_RELAXED);
+}
+
+/* A new fd of a known kind (socket, accept4, pipe2...). */
+static inline void sw_fdc_set(int fd, int kind, int nonblock)
+{
+	sw_fdc_store(fd, (uint8_t)(SW_FDC_VALID | (unsigned)kind |
+				   (nonblock ? SW_FDC_NONBLOCK : 0)));
+}
+
+/* Closed, or reopened as something we do not know yet. */
+static inline void sw_fdc_forget(int fd)
+{
+	sw_fdc_store(fd, 0);
+}
+
+/* Entry for fd (SW_FDC_VALID set), looking it up when missing; 0 when fd
+ * is not open.  Costs two syscalls on a miss. */
+uint8_t sw_fdc_lookup(int fd);
+/* fcntl(F_SETFL) / ioctl(FIONBIO) changed O_NONBLOCK. */
+void sw_fdc_set_nonblock(int fd, int nonblock);
+/* dup/dup2/dup3/F_DUPFD: newfd shares oldfd's open file description. */
+void sw_fdc_copy(int oldfd, int newfd);
+/* close_range/closefrom: forget [lo, hi]; returns whether a loop fd was
+ * among them. */
+int sw_fdc_forget_range(unsigned lo, unsigned hi);
+/* Mark/unmark an epoll fd as a loop's. */
+void sw_fdc_mark_loop(int fd, int on);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * init.c - the shim's life cycle: constructor, destructor, fork.
+ *
+ * The constructor decides whether this process is recorded at all
+ * (AT_SECURE, STALLWATCH_DISABLE, STALLWATCH_FOLLOW=0, an unusable output
+ * directory all leave the shim inert: every wrapper then passes straight
+ * through), opens the trace file, writes the process and module records
+ * and loads libunwind.  The destructor writes final heartbeats and the end
+ * record.  A forked child gets its own file from the atfork handler; the
+ * vfork/posix_spawn path runs no atfork handlers and no shim code.
+ */
+#include "core.h"
+#include "real.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+SW_TLS struct sw_thread sw_tls;
+volatile int sw_active;
+
+static char comm[64];
+static pid_t my_pid; /* getpid() as of the constructor or the last fork */
+static char output_dir[2200];
+static uint64_t start_realtime_ns, start_mono_ns;
+
+uint64_t sw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int sw_in_vfork_child(void)
+{
+	return (pid_t)syscall(SYS_getpid) != my_pid;
+}
+
+uint32_t sw_gettid(void)
+{
+	return (uint32_t)syscall(SYS_gettid);
+}
+
+void sw_warn_parts(const char *first, ...)
+{
+	char buf[1024];
+	size_t len = 0;
+	const char *s;
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, first);
+	for (s = first; s; s = va_arg(ap, const char *)) {
+		size_t n = strlen(s);
+
+		if (n > sizeof(buf) - 2 - len)
+			n = sizeof(buf) - 2 - len;
+		memcpy(buf + len, s, n);
+		len += n;
+	}
+	va_end(ap);
+	buf[len++] = '\n';
+	if (syscall(SYS_write, 2, buf, len) < 0)
+		(void)0; /* nowhere else to say it */
+	errno = saved;
+}
+
+void sw_warn_line(const char *msg)
+{
+	sw_warn_parts(msg, NULL);
+}
+
+/* The program name for the file name: [A-Za-z0-9._-] only, never empty,
+ * never "." or "..", so no setting or argv[0] can leave the directory. */
+static void make_comm(void)
+{
+	const char *src = program_invocation_short_name;
+	size_t i, n = 0;
+
+	for (i = 0; src && src[i] && n < sizeof(comm) - 1; i++) {
+		char c = src[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			comm[n++] = c;
+		else
+			comm[n++] = '_';
+	}
+	comm[n] = 0;
+	if (n == 0 || comm[0] == '.')
+		snprintf(comm, sizeof(comm), "proc%s", n ? comm : "");
+}
+
+/* Read a small /proc file with raw syscalls (no stdio, no malloc). */
+static size_t read_proc(const char *path, char *buf, size_t cap)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	while (len < cap &&
+	       (n = syscall(SYS_read, fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	syscall(SYS_close, fd);
+	return len;
+}
+
+static int write_process_record(void)
+{
+	static char buf[sizeof(struct sw_rec_process) + 3 * SW_MAX_STR];
+	struct sw_rec_process *p = (struct sw_rec_process *)buf;
+	char *tail = buf + sizeof(*p);
+	size_t cmd_len, exe_len, comm_len = strlen(comm);
+	ssize_t n;
+
+	memset(p, 0, sizeof(*p));
+	cmd_len = read_proc("/proc/self/cmdline", tail, SW_MAX_STR);
+	while (cmd_len > 0 && tail[cmd_len - 1] == 0)
+		cmd_len--; /* argv joined with NULs, no trailing NUL */
+	n = readlink("/proc/self/exe", tail + cmd_len, SW_MAX_STR);
+	exe_len = n > 0 ? (size_t)n : 0;
+	memcpy(tail + cmd_len + exe_len, comm, comm_len);
+
+	p->h.type = SW_REC_PROCESS;
+	p->h.size = (uint32_t)(sizeof(*p) + cmd_len + exe_len + comm_len);
+	p->pid = (uint32_t)getpid();
+	p->ppid = (uint32_t)getppid();
+	p->start_realtime_ns = start_realtime_ns;
+	p->start_mono_ns = start_mono_ns;
+	p->clock_id = CLOCK_MONOTONIC;
+	p->proc_flags = sw_cfg.strict ? SW_PROC_STRICT : 0;
+	p->threshold_ns = sw_cfg.threshold_ns;
+	p->call_threshold_ns = sw_cfg.call_threshold_ns;
+	p->sample_interval_ns = sw_cfg.sampling ? sw_cfg.sample_interval_ns : 0;
+	p->cmdline_len = (uint32_t)cmd_len;
+	p->exe_len = (uint32_t)exe_len;
+	p->comm_len = (uint32_t)comm_len;
+	return sw_writer_start(buf, p->h.size);
+}
+
+static void note_start_time(void)
+{
+	struct timespec rt;
+
+	start_mono_ns = sw_now_ns();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	start_realtime_ns =
+		(uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+}
+
+/* Open this process's file and write what a reader needs first. */
+static int start_recording(void)
+{
+	my_pid = getpid();
+	note_start_time();
+	if (sw_writer_open(output_dir, comm, (int)getpid()) != 0)
+		return -1;
+	if (write_process_record() != 0)
+		return -1;
+	sw_modules_scan_all();
+	return 0;
+}
+
+static void atfork_child(void)
+{
+	if (!sw_active)
+		return;
+	sw_tls.guard++;
+	sw_writer_atfork_child();
+	sw_modules_atfork_child();
+	if (start_recording() != 0) {
+		sw_active = 0;
+		sw_tls.in_turn = 0;
+		sw_tls.guard--;
+		return;
+	}
+	sw_loop_atfork_child();
+	sw_watchdog_atfork_child();
+	sw_tls.guard--;
+}
+
+/*
+ * STALLWATCH_FOLLOW=0: only the process `stallwatch run` started (or the
+ * first one the shim found itself in) is recorded; exec'd descendants
+ * inherit STALLWATCH_ROOT_PID and stay inert.  Forked children without
+ * exec never get here: they inherit the parent's state.
+ */
+static int follow_allows(void)
+{
+	const char *root = getenv("STALLWATCH_ROOT_PID");
+	char buf[24];
+
+	if (sw_cfg.follow)
+		return 1;
+	if (!root || !*root) {
+		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		setenv("STALLWATCH_ROOT_PID", buf, 1);
+		return 1;
+	}
+	return atoi(root) == (int)getpid();
+}
+
+static int make_output_dir(void)
+{
+	char cwd[1024];
+
+	if (sw_cfg.output_dir[0] == '/') {
+		snprintf(output_dir, sizeof(output_dir), "%s", sw_cfg.output_dir);
+		return 0;
+	}
+	/* Relative: fix it now, so a later chdir (or a forked child that
+	 * changed directory) still writes to the same place. */
+	if (!getcwd(cwd, sizeof(cwd))) {
+		sw_warn_parts("stallwatch: cannot resolve STALLWATCH_OUTPUT=",
+			      sw_cfg.output_dir, "; not recording", NULL);
+		return -1;
+	}
+	snprintf(output_dir, sizeof(output_dir), "%s/%s", cwd,
+		 sw_cfg.output_dir);
+	return 0;
+}
+
+__attribute__((constructor)) static void sw_init(void)
+{
+	sw_tls.guard++;
+	/* setuid/setgid or other secure-execution: do nothing at all. */
+	if (getauxval(AT_SECURE))
+		goto out;
+	sw_real_init();
+	sw_settings_load(&sw_cfg, environ, sw_warn_line);
+	if (!sw_cfg.enabled || !follow_allows())
+		goto inert;
+	make_comm();
+	if (make_output_dir() != 0)
+		goto inert;
+	sw_stack_init();
+	sw_loop_init();
+	if (start_recording() != 0)
+		goto inert;
+	pthread_atfork(NULL, NULL, atfork_child);
+	if (sw_cfg.sampling)
+		sw_sampler_install();
+	sw_active = 1;
+	goto out;
+inert:
+	sw_cfg.enabled = 0;
+out:
+	sw_tls.guard--;
+}
+
+__attribute__((destructor)) static void sw_fini(void)
+{
+	struct sw_rec_end end;
+	uint64_t now;
+
+	if (!sw_active)
+		return;
+	sw_tls.guard++;
+	now = sw_now_ns();
+	sw_loop_heartbeat_all(now, 1);
+	/* No more records after the end record: wrappers on other threads
+	 * still running see sw_active == 0 and pass through. */
+	sw_active = 0;
+	sw_tls.in_turn = 0;
+	memset(&end, 0, sizeof(end));
+	end.h.type = SW_REC_END;
+	end.h.size = sizeof(end);
+	end.time_ns = now;
+	end.records_dropped = sw_writer_dropped();
+	sw_emit(&end, sizeof(end));
+	sw_perfmap_save(sw_writer_path());
+	sw_tls.guard--;
+}

@@ -1,0 +1,167 @@
+/*
+ * real.h - the real libc functions behind the wrappers, found lazily with
+ * dlsym(RTLD_NEXT).
+ *
+ * init.c resolves the whole list in the constructor, so that later calls
+ * (possibly from a host's signal handler) never run dlsym.  Calls made
+ * before the constructor (another library's constructor, a malloc that
+ * reads a file while dlsym itself allocates) resolve on first use; a call
+ * that re-enters the resolver on the same thread gets a raw-syscall
+ * fallback where one exists (read, write, open, close...), else fails with
+ * ENOSYS rather than recursing.
+ *
+ * The pointer types come from libc's own declarations via __typeof__, so
+ * a wrapper and its real function cannot disagree.
+ */
+#ifndef SW_REAL_H
+#define SW_REAL_H
+
+#include <dlfcn.h>
+#include <link.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+/* The fortified entry points have no public declarations without
+ * _FORTIFY_SOURCE; these are glibc's. */
+ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t nbytes, off_t offset,
+		    size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t nbytes, off64_t offset,
+		      size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+		       int flags, struct sockaddr *addr, socklen_t *addrlen);
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *ts,
+		const sigset_t *ss, size_t fdslen);
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+/* Every real function a wrapper calls. */
+#define SW_REAL_LIST(X)                                                        \
+	X(nanosleep)                                                           \
+	X(clock_nanosleep)                                                     \
+	X(usleep)                                                              \
+	X(sleep)                                                               \
+	X(read)                                                                \
+	X(write)                                                               \
+	X(pread)                                                               \
+	X(pread64)                                                             \
+	X(pwrite)                                                              \
+	X(pwrite64)                                                            \
+	X(readv)                                                               \
+	X(writev)                                                              \
+	X(__read_chk)                                                          \
+	X(__pread_chk)                                                         \
+	X(__pread64_chk)                                                       \
+	X(recv)                                                                \
+	X(recvfrom)                                                            \
+	X(recvmsg)                                                             \
+	X(send)                                                                \
+	X(sendto)                                                              \
+	X(sendmsg)                                                             \
+	X(__recv_chk)                                                          \
+	X(__recvfrom_chk)                                                      \
+	X(connect)                                                             \
+	X(accept)                                                              \
+	X(accept4)                                                             \
+	X(socket)                                                              \
+	X(socketpair)                                                          \
+	X(getaddrinfo)                                                         \
+	X(gethostbyname)                                                       \
+	X(gethostbyname_r)                                                     \
+	X(getnameinfo)                                                         \
+	X(poll)                                                                \
+	X(ppoll)                                                               \
+	X(__poll_chk)                                                          \
+	X(__ppoll_chk)                                                         \
+	X(select)                                                              \
+	X(pselect)                                                             \
+	X(open)                                                                \
+	X(open64)                                                              \
+	X(openat)                                                              \
+	X(openat64)                                                            \
+	X(__open_2)                                                            \
+	X(__open64_2)                                                          \
+	X(__openat_2)                                                          \
+	X(__openat64_2)                                                        \
+	X(fsync)                                                               \
+	X(fdatasync)                                                           \
+	X(msync)                                                               \
+	X(flock)                                                               \
+	X(lockf)                                                               \
+	X(lockf64)                                                             \
+	X(fcntl)                                                               \
+	X(fcntl64)                                                             \
+	X(ioctl)                                                               \
+	X(waitpid)                                                             \
+	X(wait4)                                                               \
+	X(waitid)                                                              \
+	X(wait)                                                                \
+	X(system)                                                              \
+	X(popen)                                                               \
+	X(sem_wait)                                                            \
+	X(sem_timedwait)                                                       \
+	X(sem_clockwait)                                                       \
+	X(pthread_mutex_lock)                                                  \
+	X(pthread_cond_wait)                                                   \
+	X(pthread_cond_timedwait)                                              \
+	X(pthread_cond_clockwait)                                              \
+	X(pthread_rwlock_rdlock)                                               \
+	X(pthread_rwlock_wrlock)                                               \
+	X(pthread_join)                                                        \
+	X(close)                                                               \
+	X(close_range)                                                         \
+	X(closefrom)                                                           \
+	X(dup)                                                                 \
+	X(dup2)                                                                \
+	X(dup3)                                                                \
+	X(pipe)                                                                \
+	X(pipe2)                                                               \
+	X(epoll_wait)                                                          \
+	X(epoll_pwait)                                                         \
+	X(epoll_pwait2)                                                        \
+	X(dlopen)                                                              \
+	X(dlmopen)                                                             \
+	X(dlclose)                                                             \
+	X(dl_iterate_phdr)
+
+#define SW_REAL_DECLARE(name) extern __typeof__(name) *sw_real_##name;
+SW_REAL_LIST(SW_REAL_DECLARE)
+#undef SW_REAL_DECLARE
+
+/*
+ * Resolve one real function (slow path of SW_REAL).  Never returns NULL:
+ * when dlsym cannot help it returns a raw-syscall fallback or a function
+ * that fails with ENOSYS.
+ */
+void *sw_real_resolve(void **slot, const char *name);
+/* Resolve the whole list (constructor). */
+void sw_real_init(void);
+
+#define SW_REAL(name)                                                          \
+	(sw_likely(sw_real_##name != NULL)                                     \
+		 ? sw_real_##name                                              \
+		 : (__typeof__(name) *)sw_real_resolve(                        \
+			   (void **)&sw_real_##name, #name))
+
+#endif

@@ -1,0 +1,453 @@
+/*
+ * record.c - blocking-call events: the threshold and strict-mode rules,
+ * the per-site flood limit, stack capture, GIL-wait totals.
+ *
+ * Called by the timed wrappers on a loop thread in a turn, with the
+ * slot's in_wrapper set (the watchdog leaves the thread alone while we
+ * unwind it).  Everything per site and per GIL wait lives in per-slot
+ * tables written by the slot's owner; the only other writer is a flush at
+ * heartbeat/exit, which takes pending counts with atomic exchanges, so the
+ * fast path takes no lock.
+ */
+#include "core.h"
+#include "fdcache.h"
+
+#include <string.h>
+
+/* Flood limit: per loop thread, per (call, caller) site. */
+#define SITES_PER_SLOT 128
+#define SITE_PROBES 16
+
+struct site {
+	uintptr_t caller; /* 0: free entry */
+	uint16_t call;
+	uint16_t kind;
+	int32_t fd;	  /* fd of the first pending occurrence */
+	uint8_t fd_kind;  /* its kind, taken while it was open */
+	uint8_t fd_flags; /* SW_EVF_NONBLOCK */
+	uint32_t window;  /* the second the captures below were counted in */
+	uint32_t captured;
+	uint64_t pend_first_ns;
+	_Atomic uint32_t pend_count; /* occurrences not captured yet */
+	_Atomic uint64_t pend_total_ns;
+	_Atomic uint64_t pend_max_ns;
+};
+
+static struct site sites[SW_MAX_LOOP_THREADS][SITES_PER_SLOT];
+
+/* The longest GIL wait of the current turn, with its stacks. */
+struct gil_store {
+	uint64_t max_ns;
+	uint64_t start_ns;
+	uint16_t call;
+	uint16_t nips;
+	uint16_t npy;
+	uint8_t flags;
+	uint64_t ips[SW_MAX_IPS];
+	struct sw_pyframe py[SW_MAX_PYFRAMES];
+};
+
+static struct gil_store gil[SW_MAX_LOOP_THREADS];
+
+void sw_record_reset(struct sw_loop_slot *slot)
+{
+	unsigned idx = sw_slot_index(slot);
+
+	memset(sites[idx], 0, sizeof(sites[idx]));
+	gil[idx].max_ns = 0;
+	gil[idx].nips = 0;
+	gil[idx].npy = 0;
+	sw_tls.gil_wait_ns = 0;
+	sw_tls.gil_waits = 0;
+}
+
+static struct site *site_get(unsigned idx, enum sw_call call,
+			     enum sw_event_kind kind, uintptr_t caller)
+{
+	uintptr_t h = (caller >> 4) ^ ((uintptr_t)call * 0x9e3779b1u) ^
+		      ((uintptr_t)kind << 7);
+	unsigned i;
+
+	for (i = 0; i < SITE_PROBES; i++) {
+		struct site *s = &sites[idx][(h + i) % SITES_PER_SLOT];
+
+		if (s->caller == caller && s->call == call && s->kind == kind)
+			return s;
+		if (!s->caller) {
+			s->call = (uint16_t)call;
+			s->kind = (uint16_t)kind;
+			s->caller = caller;
+			return s;
+		}
+	}
+	return NULL; /* table full here: capture every time */
+}
+
+static void max_into(_Atomic uint64_t *v, uint64_t n)
+{
+	uint64_t cur = atomic_load_explicit(v, memory_order_relaxed);
+
+	while (n > cur && !atomic_compare_exchange_weak(v, &cur, n))
+		;
+}
+
+static int fd_info(int fd, uint8_t *flags)
+{
+	uint8_t v;
+
+	if (fd < 0)
+		return SW_FD_NONE;
+	v = sw_fdc_lookup(fd);
+	if (!(v & SW_FDC_VALID))
+		return SW_FD_UNKNOWN;
+	if (v & SW_FDC_NONBLOCK)
+		*flags |= SW_EVF_NONBLOCK;
+	return v & SW_FDC_KIND;
+}
+
+/* Native stack starting at the wrapper's caller: everything above it is
+ * shim (record.c, the wrapper), which no report wants. */
+static int capture_from(uint64_t *ips, void *caller, uint8_t *flags)
+{
+	int n, i, trunc = 0;
+
+	n = sw_stack_capture(ips, SW_MAX_IPS, 0, &trunc);
+	for (i = 0; i < n; i++) {
+		if (ips[i] == (uint64_t)(uintptr_t)caller)
+			break;
+	}
+	if (i < n) {
+		memmove(ips, ips + i, (size_t)(n - i) * sizeof(ips[0]));
+		n -= i;
+	} else {
+		/* No unwinder, or it lost the way: the caller at least. */
+		ips[0] = (uint64_t)(uintptr_t)caller;
+		n = 1;
+	}
+	if (trunc)
+		*flags |= SW_EVF_TRUNCATED;
+	return n;
+}
+
+struct event_args {
+	struct sw_loop_slot *slot;
+	enum sw_event_kind kind;
+	enum sw_call call;
+	int fd;
+	uint64_t start_ns, duration_ns, total_ns, max_ns;
+	uint32_t count;
+	uint8_t flags;
+	const uint64_t *ips; /* NULL: capture now from `caller` */
+	int nips;
+	const struct sw_pyframe *py; /* NULL: capture now */
+	int npy;
+	void *caller;
+	int fd_kind; /* <0: look the fd up now */
+};
+
+static void emit_event(struct event_args *a)
+{
+	char buf[sizeof(struct sw_rec_event) + SW_MAX_IPS * sizeof(uint64_t) +
+		 SW_MAX_PYFRAMES * sizeof(struct sw_pyframe)];
+	struct sw_rec_event *ev = (struct sw_rec_event *)buf;
+	uint64_t *ips = (uint64_t *)(buf + sizeof(*ev));
+	struct sw_pyframe *py;
+	uint8_t flags = a->flags;
+	int nips, npy, unknown = 0;
+
+	sw_modules_refresh();
+	memset(ev, 0, sizeof(*ev));
+	if (a->ips) {
+		nips = a->nips;
+		memcpy(ips, a->ips, (size_t)nips * sizeof(uint64_t));
+	} else if (flags & SW_EVF_COUNT_ONLY) {
+		ips[0] = (uint64_t)(uintptr_t)a->caller;
+		nips = 1;
+	} else {
+		nips = capture_from(ips, a->caller, &flags);
+	}
+	py = (struct sw_pyframe *)(ips + nips);
+	if (a->py) {
+		npy = a->npy;
+		memcpy(py, a->py, (size_t)npy * sizeof(*py));
+	} else if (flags & SW_EVF_COUNT_ONLY) {
+		npy = 0;
+	} else {
+		npy = sw_py_capture(py, SW_MAX_PYFRAMES, &unknown);
+		if (npy < 0)
+			npy = 0;
+		if (unknown)
+			flags |= SW_EVF_PY_UNKNOWN;
+	}
+	ev->h.type = SW_REC_EVENT;
+	ev->h.size = (uint32_t)(sizeof(*ev) + (size_t)nips * sizeof(uint64_t) +
+				(size_t)npy * sizeof(*py));
+	ev->start_ns = a->start_ns;
+	ev->duration_ns = a->duration_ns;
+	ev->total_ns = a->total_ns;
+	ev->max_ns = a->max_ns;
+	ev->count = a->count;
+	ev->tid = atomic_load(&a->slot->tid);
+	ev->loop_id = atomic_load(&a->slot->loop_id);
+	ev->turn_seq = atomic_load(&a->slot->turn_seq);
+	ev->kind = (uint16_t)a->kind;
+	ev->call = (uint16_t)a->call;
+	ev->fd = a->fd;
+	ev->fd_kind = (uint8_t)(a->fd_kind >= 0 ? a->fd_kind
+						: fd_info(a->fd, &flags));
+	ev->ev_flags = flags;
+	ev->nips = (uint16_t)nips;
+	ev->npy = (uint16_t)npy;
+	sw_emit(buf, ev->h.size);
+}
+
+void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
+		    uint64_t start_ns, uint64_t duration_ns, int blocking_capable,
+		    void *caller)
+{
+	struct sw_thread *t = &sw_tls;
+	struct sw_loop_slot *slot = t->slot;
+	struct event_args a;
+	struct site *s;
+
+	if (!slot || !sw_active)
+		return;
+	memset(&a, 0, sizeof(a));
+	if (duration_ns < sw_cfg.call_threshold_ns) {
+		if (!sw_cfg.strict || !blocking_capable)
+			return;
+		a.flags = SW_EVF_STRICT;
+	}
+	t->guard++;
+	a.slot = slot;
+	a.kind = kind;
+	a.call = call;
+	a.fd = fd;
+	a.start_ns = start_ns;
+	a.duration_ns = a.total_ns = a.max_ns = duration_ns;
+	a.count = 1;
+	a.caller = caller;
+	a.fd_kind = -1;
+	/* Fast calls recorded only because strict mode wants them can come
+	 * by the thousand: a few stacks per site per second, the rest are
+	 * counted and folded into the next captured record. */
+	if ((a.flags & SW_EVF_STRICT) &&
+	    (s = site_get(sw_slot_index(slot), call, kind, (uintptr_t)caller))) {
+		uint32_t sec = (uint32_t)(start_ns / 1000000000ull), n;
+
+		if (s->window != sec) {
+			s->window = sec;
+			s->captured = 0;
+		}
+		if (s->captured >= sw_cfg.stacks_per_site) {
+			if (!atomic_load_explicit(&s->pend_count,
+						  memory_order_relaxed)) {
+				/* The fd may be closed by flush time. */
+				s->pend_first_ns = start_ns;
+				s->fd = fd;
+				s->fd_flags = 0;
+				s->fd_kind = (uint8_t)fd_info(fd, &s->fd_flags);
+			}
+			atomic_fetch_add(&s->pend_total_ns, duration_ns);
+			max_into(&s->pend_max_ns, duration_ns);
+			atomic_fetch_add(&s->pend_count, 1);
+			goto out;
+		}
+		s->captured++;
+		n = atomic_exchange(&s->pend_count, 0);
+		if (n) {
+			uint64_t m = atomic_exchange(&s->pend_max_ns, 0);
+
+			a.count += n;
+			a.total_ns += atomic_exchange(&s->pend_total_ns, 0);
+			if (m > a.max_ns)
+				a.max_ns = m;
+		}
+	}
+	emit_event(&a);
+out:
+	t->guard--;
+}
+
+void sw_record_flush(struct sw_loop_slot *slot)
+{
+	unsigned idx = sw_slot_index(slot), i;
+
+	if (!sw_cfg.strict)
+		return;
+	for (i = 0; i < SITES_PER_SLOT; i++) {
+		struct site *s = &sites[idx][i];
+		struct event_args a;
+		uint32_t n;
+
+		if (!s->caller || !atomic_load(&s->pend_count))
+			continue;
+		n = atomic_exchange(&s->pend_count, 0);
+		if (!n)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.slot = slot;
+		a.kind = (enum sw_event_kind)s->kind;
+		a.call = (enum sw_call)s->call;
+		a.fd = s->fd;
+		a.start_ns = s->pend_first_ns;
+		a.count = n;
+		a.total_ns = atomic_exchange(&s->pend_total_ns, 0);
+		a.max_ns = atomic_exchange(&s->pend_max_ns, 0);
+		a.duration_ns = a.max_ns;
+		a.flags = SW_EVF_STRICT | SW_EVF_COUNT_ONLY | s->fd_flags;
+		a.fd_kind = s->fd_kind;
+		a.caller = (void *)s->caller;
+		emit_event(&a);
+	}
+}
+
+/* ---- the timed-call protocol of every wrapper ---------------------------- */
+
+int sw_call_begin_slow(struct sw_call_ctx *c)
+{
+	struct sw_thread *t = &sw_tls;
+	struct sw_loop_slot *slot = t->slot;
+
+	if (t->guard || !slot ||
+	    atomic_load_explicit(&slot->in_wrapper, memory_order_relaxed))
+		return 0;
+	atomic_store_explicit(&slot->in_wrapper, 1, memory_order_relaxed);
+	c->start_ns = sw_now_ns();
+	return 1;
+}
+
+/* Could this call block in production?  (strict mode) */
+static int capable(enum sw_cap cap, int fd)
+{
+	uint8_t v;
+
+	if (cap == SW_CAP_YES)
+		return 1;
+	if (cap != SW_CAP_FD)
+		return 0;
+	v = sw_fdc_lookup(fd);
+	if (!(v & SW_FDC_VALID))
+		return 0;
+	switch (v & SW_FDC_KIND) {
+	case SW_FD_FILE:
+	case SW_FD_BLOCKDEV:
+		return 1; /* O_NONBLOCK means nothing to a disk */
+	case SW_FD_SOCKET:
+	case SW_FD_PIPE:
+	case SW_FD_TTY:
+		return !(v & SW_FDC_NONBLOCK);
+	default:
+		return 0;
+	}
+}
+
+void sw_call_end(struct sw_call_ctx *c, enum sw_call call, int fd,
+		 enum sw_cap cap, void *caller)
+{
+	struct sw_loop_slot *slot = sw_tls.slot;
+	int saved = errno, can = 0;
+	uint64_t dur = sw_now_ns() - c->start_ns;
+
+	if (dur < sw_cfg.call_threshold_ns) {
+		if (!sw_cfg.strict || cap == SW_CAP_NO)
+			goto out;
+		can = capable(cap, fd);
+		if (!can)
+			goto out;
+	}
+	sw_record_call(call, SW_EV_CALL, fd, c->start_ns, dur, can, caller);
+out:
+	if (slot)
+		atomic_store_explicit(&slot->in_wrapper, 0,
+				      memory_order_release);
+	errno = saved;
+}
+
+/* ---- GIL waits ----------------------------------------------------------- */
+
+void sw_gil_wait_end(struct sw_call_ctx *c, enum sw_call call, void *caller)
+{
+	struct sw_thread *t = &sw_tls;
+	struct sw_loop_slot *slot = t->slot;
+	int saved = errno;
+	uint64_t dur = sw_now_ns() - c->start_ns;
+	struct gil_store *g;
+
+	if (!slot)
+		goto out;
+	t->gil_wait_ns += dur;
+	t->gil_waits++;
+	g = &gil[sw_slot_index(slot)];
+	if (dur <= g->max_ns)
+		goto out;
+	g->max_ns = dur;
+	g->start_ns = c->start_ns;
+	g->call = (uint16_t)call;
+	/* Stacks only for waits that can matter: a turn's total must reach
+	 * the call threshold (or be non-zero in strict mode) to be kept. */
+	if (sw_active &&
+	    (sw_cfg.strict || dur >= sw_cfg.call_threshold_ns / 8)) {
+		int unknown = 0, npy;
+
+		t->guard++;
+		g->flags = 0;
+		g->nips = (uint16_t)capture_from(g->ips, caller, &g->flags);
+		npy = sw_py_capture(g->py, SW_MAX_PYFRAMES, &unknown);
+		g->npy = (uint16_t)(npy > 0 ? npy : 0);
+		if (unknown)
+			g->flags |= SW_EVF_PY_UNKNOWN;
+		t->guard--;
+	} else if (!g->nips) {
+		g->ips[0] = (uint64_t)(uintptr_t)caller;
+		g->nips = 1;
+		g->npy = 0;
+		g->flags = 0;
+	}
+out:
+	if (slot)
+		atomic_store_explicit(&slot->in_wrapper, 0,
+				      memory_order_release);
+	errno = saved;
+}
+
+void sw_gil_turn_end(struct sw_loop_slot *slot)
+{
+	struct sw_thread *t = &sw_tls;
+	struct gil_store *g = &gil[sw_slot_index(slot)];
+	uint64_t total = t->gil_wait_ns;
+	uint32_t n = t->gil_waits;
+	struct event_args a;
+
+	if (!n)
+		return;
+	t->gil_wait_ns = 0;
+	t->gil_waits = 0;
+	if (sw_active && (total >= sw_cfg.call_threshold_ns ||
+			  (sw_cfg.strict && total > 0))) {
+		memset(&a, 0, sizeof(a));
+		a.slot = slot;
+		a.kind = SW_EV_GIL_WAIT;
+		a.call = (enum sw_call)g->call;
+		a.fd = -1;
+		a.fd_kind = -1;
+		a.start_ns = g->start_ns;
+		a.duration_ns = total;
+		a.total_ns = total;
+		a.max_ns = g->max_ns;
+		a.count = n;
+		a.flags = g->flags;
+		if (total < sw_cfg.call_threshold_ns)
+			a.flags |= SW_EVF_STRICT;
+		a.ips = g->ips;
+		a.nips = g->nips;
+		a.py = g->py;
+		a.npy = g->npy;
+		t->guard++;
+		emit_event(&a);
+		t->guard--;
+	}
+	g->max_ns = 0;
+	g->nips = 0;
+	g->npy = 0;
+}

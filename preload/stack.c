@@ -1,0 +1,200 @@
+/*
+ * stack.c - native stacks: raw return addresses, symbolized offline.
+ *
+ * libunwind is dlopen'ed RTLD_LOCAL, never linked: libunwind.so.8 also
+ * exports _Unwind_*, and linked into a preloaded library it would take
+ * over the host's C++ exception handling from libgcc_s.  Its functions are
+ * looked up by their real (prefixed) names, e.g. _ULx86_64_init_local.
+ *
+ * The per-thread cache policy is set once; every loop thread is warmed up
+ * outside signal handlers (the first unwind on a thread takes locks and
+ * may allocate).  Without libunwind, stacks come from the frame-pointer
+ * chain within the thread's stack bounds, or are just the caller.
+ */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "core.h"
+#include "real.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <ucontext.h>
+
+#define SW_STR2(x) #x
+#define SW_STR(x) SW_STR2(x)
+
+static struct {
+	_Atomic int state; /* 0 untried, 1 ready, -1 unavailable */
+	int (*backtrace)(void **, int);
+	__typeof__(unw_init_local2) *init_local2;
+	__typeof__(unw_step) *step;
+	__typeof__(unw_get_reg) *get_reg;
+	__typeof__(unw_set_caching_policy) *set_caching_policy;
+	unw_addr_space_t *local_as;
+} unw;
+
+/* The thread's stack, for bounds-checked frame-pointer walks. */
+static SW_TLS uintptr_t stack_lo, stack_hi;
+
+int sw_stack_init(void)
+{
+	void *h;
+	int expected = 0;
+
+	if (atomic_load(&unw.state))
+		return atomic_load(&unw.state) > 0 ? 0 : -1;
+	sw_tls.guard++;
+	sw_tls.in_loader++;
+	h = SW_REAL(dlopen)("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	sw_tls.in_loader--;
+	if (h) {
+		unw.backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+		unw.init_local2 = (__typeof__(unw.init_local2))dlsym(
+			h, SW_STR(unw_init_local2));
+		unw.step = (__typeof__(unw.step))dlsym(h, SW_STR(unw_step));
+		unw.get_reg =
+			(__typeof__(unw.get_reg))dlsym(h, SW_STR(unw_get_reg));
+		unw.set_caching_policy = (__typeof__(unw.set_caching_policy))dlsym(
+			h, SW_STR(unw_set_caching_policy));
+		unw.local_as = (unw_addr_space_t *)dlsym(
+			h, SW_STR(unw_local_addr_space));
+	}
+	if (h && unw.backtrace && unw.init_local2 && unw.step && unw.get_reg &&
+	    unw.set_caching_policy && unw.local_as) {
+		unw.set_caching_policy(*unw.local_as, UNW_CACHE_PER_THREAD);
+		if (atomic_compare_exchange_strong(&unw.state, &expected, 1))
+			(void)0;
+	} else {
+		atomic_store(&unw.state, -1);
+	}
+	sw_tls.guard--;
+	return atomic_load(&unw.state) > 0 ? 0 : -1;
+}
+
+static void note_stack_bounds(void)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+		stack_lo = (uintptr_t)addr;
+		stack_hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void sw_stack_warm_thread(void)
+{
+	uint64_t ips[64];
+	int trunc;
+
+	if (sw_tls.unwind_warm)
+		return;
+	sw_tls.guard++;
+	note_stack_bounds();
+	/* The first unwind on a thread sets up libunwind's per-thread cache
+	 * and reads the unwind tables of the modules on the stack. */
+	(void)sw_stack_capture(ips, 64, 0, &trunc);
+	sw_tls.unwind_warm = 1;
+	sw_tls.guard--;
+}
+
+/* Frame-pointer walk from fp, bounded by the thread's stack. */
+static int fp_walk(uintptr_t fp, uint64_t *ips, int max, int *truncated)
+{
+	int n = 0;
+
+	if (!stack_lo)
+		return 0;
+	while (n < max) {
+		uintptr_t next, ret;
+
+		if (fp < stack_lo || fp + 16 > stack_hi || (fp & 7))
+			return n;
+		next = ((uintptr_t *)fp)[0];
+		ret = ((uintptr_t *)fp)[1];
+		if (!ret)
+			return n;
+		ips[n++] = ret;
+		if (next <= fp)
+			return n;
+		fp = next;
+	}
+	*truncated = 1;
+	return n;
+}
+
+__attribute__((noinline)) int sw_stack_capture(uint64_t *ips, int max,
+					       int skip, int *truncated)
+{
+	void *buf[SW_MAX_IPS + 16];
+	int n, want, drop;
+
+	*truncated = 0;
+	if (max <= 0)
+		return 0;
+	if (max > SW_MAX_IPS)
+		max = SW_MAX_IPS;
+	if (atomic_load_explicit(&unw.state, memory_order_relaxed) <= 0)
+		return fp_walk((uintptr_t)__builtin_frame_address(0), ips, max,
+			       truncated);
+	/* unw_backtrace's first entry is inside unw_backtrace itself. */
+	drop = 1 + (skip > 0 ? skip : 0);
+	want = max + drop + 1;
+	if (want > (int)(sizeof(buf) / sizeof(buf[0])))
+		want = (int)(sizeof(buf) / sizeof(buf[0]));
+	sw_tls.guard++;
+	n = unw.backtrace(buf, want);
+	sw_tls.guard--;
+	if (n <= drop)
+		return 0;
+	n -= drop;
+	if (n > max) {
+		n = max;
+		*truncated = 1;
+	}
+	memcpy(ips, buf + drop, (size_t)n * sizeof(uint64_t));
+	return n;
+}
+
+int sw_stack_capture_signal(void *ucontext, uint64_t *ips, int max,
+			    int *truncated)
+{
+	ucontext_t *uc = ucontext;
+	unw_cursor_t cursor;
+	unw_word_t ip;
+	int n = 0, r;
+
+	*truncated = 0;
+	if (!uc || max <= 0)
+		return 0;
+	if (max > SW_MAX_IPS)
+		max = SW_MAX_IPS;
+	if (atomic_load_explicit(&unw.state, memory_order_relaxed) <= 0) {
+		ips[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+		return n + fp_walk((uintptr_t)uc->uc_mcontext.gregs[REG_RBP],
+				   ips + n, max - n, truncated);
+	}
+	/* On x86_64 unw_context_t is ucontext_t: start from the interrupted
+	 * registers, flagged as a signal frame so the first IP is not
+	 * treated as a return address. */
+	if (unw.init_local2(&cursor, (unw_context_t *)uc,
+			    UNW_INIT_SIGNAL_FRAME) < 0)
+		return 0;
+	do {
+		if (unw.get_reg(&cursor, UNW_REG_IP, &ip) < 0 || !ip)
+			break;
+		ips[n++] = ip;
+		if (n == max) {
+			if (unw.step(&cursor) > 0)
+				*truncated = 1;
+			break;
+		}
+		r = unw.step(&cursor);
+	} while (r > 0);
+	return n;
+}

@@ -1,0 +1,141 @@
+#!/bin/sh
+# stress.sh - the CPU sampler under stress (issue 3): it must never
+# deadlock or crash the host.
+#
+# usage: scripts/stress.sh [short|long]     (`make stress` runs `long`)
+#   SW_ROOT   the source tree (default: this script's tree)
+#   SW_BUILD  the build directory (default: $SW_ROOT/build)
+#
+# Every step samples at a 1 ms interval and runs under a hard timeout, so a
+# deadlock shows up as a timeout, a crash as a signal status:
+#   dlopen    loop threads that keep calling dlopen/dlclose, throwing and
+#             catching C++ exceptions, _Unwind_Backtrace and pthread_cancel,
+#             while another thread does the same (20 s in long form)
+#   threads   32 loop threads whose every turn spins and is sampled
+#   signals   a sampled loop stopped and continued with SIGSTOP/SIGCONT and
+#             flooded with SIGWINCH/SIGURG from outside
+#   python    an asyncio loop burning CPU in pure Python, sampled
+# `make check` runs the short forms of dlopen and threads from
+# tests/integration/test_cpu.c; this script is the long form.
+set -u
+
+SW_ROOT=${SW_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+SW_BUILD=${SW_BUILD:-$SW_ROOT/build}
+mode=${1:-short}
+case $mode in
+short) secs=5 ;;
+long) secs=20 ;;
+*) echo "usage: $0 [short|long]" >&2; exit 2 ;;
+esac
+
+sw=$SW_BUILD/stallwatch
+shim=$SW_BUILD/libstallwatch.so
+progs=$SW_BUILD/tests/progs
+for f in "$sw" "$shim" "$progs/dlopen_stress" "$progs/spin_loop"; do
+	if [ ! -e "$f" ]; then
+		echo "stress: $f is missing: run make first" >&2
+		exit 2
+	fi
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sw-stress.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export STALLWATCH_SAMPLE_INTERVAL=1ms
+failed=0
+
+# step NAME CMD...: run CMD, report ok or the failure with its output.
+step() {
+	name=$1
+	shift
+	printf 'stress: %-8s ' "$name"
+	start=$(date +%s)
+	if "$@" >"$tmp/$name.log" 2>&1; then
+		echo "ok ($(($(date +%s) - start)) s)"
+	else
+		rc=$?
+		case $rc in
+		124 | 137) why="timed out: deadlock?" ;;
+		*) why="status $rc" ;;
+		esac
+		echo "FAILED ($why)"
+		tail -n 30 "$tmp/$name.log" | sed 's/^/    /'
+		failed=1
+	fi
+}
+
+# The report must read the traces back, and there must be samples.
+check_report() {
+	"$sw" report --format json "$1" >"$1.json" || return 1
+	grep -q '"cpu-stall"' "$1.json" || {
+		echo "no cpu-stall sites in the report"
+		return 1
+	}
+}
+
+run_dlopen() {
+	d=$tmp/dlopen
+	timeout -s KILL $((secs + 40)) "$sw" run -q -o "$d" -- \
+		"$progs/dlopen_stress" "$secs" 2 >"$d.out" 2>&1
+	rc=$?
+	cat "$d.out"
+	[ $rc -eq 0 ] || return $rc
+	grep -q 'dlopen_stress: ok' "$d.out" || return 1
+	check_report "$d"
+}
+
+run_threads() {
+	d=$tmp/threads
+	# 32 loops on few cores, each turn spins 10 ms, every turn sampled
+	# (threshold 2 ms): about secs seconds of CPU per core on 2 cores
+	STALLWATCH_THRESHOLD=2ms timeout -s KILL $((secs + 60)) "$sw" run -q \
+		-o "$d" -- "$progs/spin_loop" 10 32 $((secs * 5)) 1 || return $?
+	check_report "$d"
+}
+
+run_signals() {
+	d=$tmp/signals
+	mkdir -p "$d"
+	STALLWATCH_OUTPUT=$d LD_PRELOAD=$shim \
+		timeout -s KILL $((secs + 40)) "$progs/spin_loop" 40 2 \
+		$((secs * 15)) 1 >"$d.out" 2>&1 &
+	pid=$!
+	end=$(($(date +%s) + secs - 1))
+	while [ "$(date +%s)" -lt "$end" ] && kill -0 "$pid" 2>/dev/null; do
+		kill -STOP "$pid" 2>/dev/null
+		sleep 0.02
+		kill -CONT "$pid" 2>/dev/null
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -WINCH "$pid" 2>/dev/null
+			kill -URG "$pid" 2>/dev/null
+		done
+		sleep 0.05
+	done
+	wait "$pid"
+	rc=$?
+	cat "$d.out"
+	[ $rc -eq 0 ] || return $rc
+	grep -q 'spin_loop: done' "$d.out" || return 1
+	check_report "$d"
+}
+
+run_python() {
+	d=$tmp/python
+	command -v python3 >/dev/null 2>&1 || {
+		echo "SKIP: no python3"
+		return 0
+	}
+	timeout -s KILL $((secs + 40)) "$sw" run -q -o "$d" -- \
+		python3 "$SW_ROOT/tests/progs/cpu_loop.py" "$((secs / 4)).5" ||
+		return $?
+	check_report "$d"
+}
+
+echo "stress: $mode form, sampling every 1 ms, $secs s per step"
+step dlopen run_dlopen
+step threads run_threads
+step signals run_signals
+step python run_python
+if [ $failed -ne 0 ]; then
+	echo "stress: FAILED"
+	exit 1
+fi
+echo "stress: all passed"

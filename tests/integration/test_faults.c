@@ -1,0 +1,454 @@
+/*
+ * test_faults.c - the host never suffers: real programs under the shim
+ * (LD_PRELOAD straight, so every line on stderr that says "stallwatch:"
+ * comes from the shim) against the same programs without it.
+ *
+ *   same output   C, Python and Node programs print byte-identical stdout
+ *                 and exit with the same status with and without the shim;
+ *   disk full     the output directory is a small tmpfs that the program
+ *                 fills in the middle of its run;
+ *   RLIMIT_FSIZE  a file size limit smaller than the trace: SIGXFSZ must
+ *                 not kill the host for the shim's writes;
+ *   dir removed   the output directory is deleted mid-run;
+ *   fd games      the program closes every fd or dup2s over the trace fd,
+ *                 through libc and through raw syscalls;
+ *   EINTR         no call of the host fails with EINTR because of the shim.
+ *
+ * For each write failure: the host's stdout, data and exit status are those
+ * of a run without the shim, and the shim says "stallwatch:" exactly once.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../support.h"
+
+#define PROG(name) sw_t_build("tests/progs/" name)
+
+struct run {
+	int rc;
+	char *out; /* stdout */
+	char *err; /* stderr */
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf;
+
+	if (!f)
+		return strdup("");
+	buf = malloc(cap + 1);
+	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+		}
+	}
+	fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+/*
+ * Run `cmd` in `dir` (a shell command line), stdout and stderr apart.
+ * With `outdir`, under the shim writing there, with extra environment
+ * `env` ("K=V K=V", may be ""); `pre` runs first in the same shell (for
+ * ulimit).
+ */
+static struct run run_cmd(const char *dir, const char *outdir, const char *env,
+			  const char *pre, const char *cmd)
+{
+	static int seq;
+	char o[4200], e[4200], shim[4200];
+	struct run r;
+
+	snprintf(o, sizeof(o), "%s/run%d.out", dir, seq);
+	snprintf(e, sizeof(e), "%s/run%d.err", dir, seq++);
+	if (outdir)
+		snprintf(shim, sizeof(shim),
+			 "env LD_PRELOAD='%s' STALLWATCH_OUTPUT='%s' %s",
+			 sw_t_build("libstallwatch.so"), outdir, env ? env : "");
+	else
+		snprintf(shim, sizeof(shim), "env %s", env ? env : "");
+	r.rc = sw_t_sh(NULL, "cd '%s' && %s%s %s %s >'%s' 2>'%s'", dir,
+		       pre ? pre : "", pre ? ";" : "", shim, cmd, o, e);
+	r.out = slurp(o);
+	r.err = slurp(e);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static int count_lines_with(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = strndup(s, len);
+
+		if (strstr(line, needle))
+			n++;
+		free(line);
+		s = nl ? nl + 1 : s + len;
+	}
+	return n;
+}
+
+/* The host under the shim behaved exactly as without it. */
+static void assert_same(const char *what, const struct run *plain,
+			const struct run *shim)
+{
+	ck_assert_msg(plain->rc == shim->rc,
+		      "%s: exit status %d without the shim, %d with it; "
+		      "stderr: %s",
+		      what, plain->rc, shim->rc, shim->err);
+	ck_assert_msg(strcmp(plain->out, shim->out) == 0,
+		      "%s: stdout differs with the shim:\n--- without:\n%.2000s\n"
+		      "--- with:\n%.2000s\n--- stderr with:\n%.2000s",
+		      what, plain->out, shim->out, shim->err);
+}
+
+static void assert_one_warning(const char *what, const struct run *r)
+{
+	int n = count_lines_with(r->err, "stallwatch");
+
+	ck_assert_msg(n == 1,
+		      "%s: want exactly one \"stallwatch:\" warning, got %d:\n%s",
+		      what, n, r->err);
+}
+
+static void assert_no_warning(const char *what, const struct run *r)
+{
+	int n = count_lines_with(r->err, "stallwatch");
+
+	ck_assert_msg(n == 0, "%s: want no stallwatch warning, got %d:\n%s",
+		      what, n, r->err);
+}
+
+/* The trace files in dir still read (torn tails are skipped). */
+static void assert_report_reads(const char *what, const char *dir)
+{
+	json_t *rep = sw_t_report(dir, NULL);
+
+	ck_assert_msg(rep != NULL, "%s: the report does not read %s", what,
+		      dir);
+	json_decref(rep);
+}
+
+/* ---- same output ---------------------------------------------------------- */
+
+static void same_output(const char *what, const char *cmd, int want_rc)
+{
+	const char *tmp = sw_t_tmpdir("faults-same");
+	char dir[4200], outdir[4300];
+	struct run plain, shim;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	shim = run_cmd(dir, outdir, "STALLWATCH_THRESHOLD=20ms", NULL, cmd);
+	if (want_rc >= 0)
+		ck_assert_msg(plain.rc == want_rc, "%s: rc %d without the shim: %s",
+			      what, plain.rc, plain.err);
+	assert_same(what, &plain, &shim);
+	assert_no_warning(what, &shim);
+	/* The shim was really there. */
+	ck_assert_msg(sw_t_count_traces(outdir) > 0, "%s: no trace in %s", what,
+		      outdir);
+	run_free(&plain);
+	run_free(&shim);
+}
+
+START_TEST(test_same_output_c)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "'%s' host.dat 40 3000", PROG("fault_host"));
+	same_output("fault_host", cmd, 0);
+	snprintf(cmd, sizeof(cmd), "'%s' 3 60", PROG("epoll_sleep"));
+	same_output("epoll_sleep", cmd, 0);
+	snprintf(cmd, sizeof(cmd), "'%s' data.bin libc", PROG("closefds"));
+	same_output("closefds", cmd, 0);
+}
+END_TEST
+
+static const char *pyenv_python(void)
+{
+	static char path[4096];
+	char *out = NULL;
+
+	if (sw_t_sh(&out, "ls -d \"$(pyenv root 2>/dev/null)\"/versions/3.12*/bin/python3 "
+			  "2>/dev/null | head -1") != 0 || !out || !*out) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = 0;
+	snprintf(path, sizeof(path), "%s", out);
+	free(out);
+	return path[0] ? path : NULL;
+}
+
+START_TEST(test_same_output_python)
+{
+	const char *py[2] = {"/usr/bin/python3", pyenv_python()};
+	char cmd[8400];
+	int i, ran = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (!py[i] || !sw_t_have(py[i]))
+			continue;
+		snprintf(cmd, sizeof(cmd), "'%s' '%s' .", py[i],
+			 sw_t_src("tests/progs/fault_same.py"));
+		same_output(py[i], cmd, 3);
+		ran++;
+	}
+	if (!ran)
+		sw_t_skip("no python3 found");
+}
+END_TEST
+
+START_TEST(test_same_output_node)
+{
+	char cmd[8400];
+
+	if (!sw_t_have("node")) {
+		sw_t_skip("node not installed");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "node '%s' .",
+		 sw_t_src("tests/progs/fault_same.js"));
+	same_output("node", cmd, 4);
+}
+END_TEST
+
+/* ---- write failures ------------------------------------------------------- */
+
+/*
+ * fault_host with `action`, with and without the shim.  Every turn makes
+ * a record (call threshold 1us), so the shim writes all along.
+ */
+static void host_fault(const char *what, const char *dir, const char *outdir,
+		       const char *pre, const char *action, int turns,
+		       struct run *plain, struct run *shim)
+{
+	char cmd[9000];
+
+	snprintf(cmd, sizeof(cmd), "'%s' host.dat %d 2000 %s", PROG("fault_host"),
+		 turns, action ? action : "");
+	*plain = run_cmd(dir, NULL, NULL, pre, cmd);
+	/* The action without the shim must be harmless: rmdir/fill of a
+	 * directory the plain run does not use. */
+	*shim = run_cmd(dir, outdir,
+			"STALLWATCH_THRESHOLD=1ms STALLWATCH_CALL_THRESHOLD=1us",
+			pre, cmd);
+	ck_assert_msg(plain->rc == 0, "%s: host fails without the shim: %d %s",
+		      what, plain->rc, plain->err);
+	assert_same(what, plain, shim);
+	ck_assert_ptr_nonnull(strstr(shim->out, "data intact"));
+}
+
+START_TEST(test_disk_full)
+{
+	const char *tmp = sw_t_tmpdir("faults-full");
+	char dir[4200], mnt[4300], cmd[9000];
+	struct run plain, shim;
+	json_t *rep;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(mnt, sizeof(mnt), "%s/small", dir);
+	mkdir(mnt, 0700);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k,mode=0700") != 0) {
+		sw_t_skip("cannot mount a small tmpfs (not root?): disk-full case "
+			  "not run");
+		return;
+	}
+	/* Half way through, the program fills the small disk the shim
+	 * writes to (the plain run fills it too, unused), then frees it. */
+	snprintf(cmd, sizeof(cmd), "'%s' host.dat 60 2000 fill=%s/fill",
+		 PROG("fault_host"), mnt);
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	shim = run_cmd(dir, mnt,
+		       "STALLWATCH_THRESHOLD=1ms STALLWATCH_CALL_THRESHOLD=1us",
+		       NULL, cmd);
+	rep = sw_t_report(mnt, NULL);
+	/* Unmount before any assertion can end the test. */
+	umount2(mnt, MNT_DETACH);
+	ck_assert_msg(plain.rc == 0, "host fails without the shim: %s", plain.err);
+	assert_same("disk full", &plain, &shim);
+	ck_assert_ptr_nonnull(strstr(shim.out, "data intact"));
+	assert_one_warning("disk full", &shim);
+	ck_assert_ptr_nonnull(strstr(shim.err, "recording stopped"));
+	ck_assert_msg(rep != NULL, "disk full: the report does not read the "
+				   "trace cut short");
+	json_decref(rep);
+	run_free(&plain);
+	run_free(&shim);
+}
+END_TEST
+
+START_TEST(test_rlimit_fsize)
+{
+	const char *tmp = sw_t_tmpdir("faults-fsize");
+	char dir[4200], outdir[4300], trace[4400];
+	struct run plain, shim;
+	char *out = NULL;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	/* 24 KiB: the host's own file (300 lines, 11 KiB) fits, the trace
+	 * (a record per turn) does not. */
+	host_fault("RLIMIT_FSIZE", dir, outdir, "ulimit -f 24", NULL, 300,
+		   &plain, &shim);
+	assert_one_warning("RLIMIT_FSIZE", &shim);
+	ck_assert_ptr_nonnull(strstr(shim.err, "recording stopped"));
+	/* The trace stopped short of the limit, and still reads. */
+	ck_assert_int_eq(sw_t_sh(&out, "ls '%s'/*.swtrace", outdir), 0);
+	out[strcspn(out, "\n")] = 0;
+	snprintf(trace, sizeof(trace), "%s", out);
+	free(out);
+	ck_assert_int_eq(sw_t_sh(NULL, "test $(stat -c %%s '%s') -le 24576", trace),
+			 0);
+	assert_report_reads("RLIMIT_FSIZE", outdir);
+	run_free(&plain);
+	run_free(&shim);
+}
+END_TEST
+
+START_TEST(test_outdir_removed)
+{
+	const char *tmp = sw_t_tmpdir("faults-rmdir");
+	char dir[4200], outdir[4300], scratch[4300], action[4400];
+	struct run plain, shim;
+	char cmd[9000];
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	snprintf(scratch, sizeof(scratch), "%s/scratch", dir);
+	/* Without the shim the program removes a scratch directory of the
+	 * same shape; with it, the shim's own output directory. */
+	mkdir(scratch, 0700);
+	snprintf(cmd, sizeof(cmd), "'%s' host.dat 60 2000 rmdir=%s",
+		 PROG("fault_host"), scratch);
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	snprintf(action, sizeof(action), "'%s' host.dat 60 2000 rmdir=%s",
+		 PROG("fault_host"), outdir);
+	shim = run_cmd(dir, outdir,
+		       "STALLWATCH_THRESHOLD=1ms STALLWATCH_CALL_THRESHOLD=1us",
+		       NULL, action);
+	ck_assert_msg(plain.rc == 0, "host fails without the shim: %s", plain.err);
+	assert_same("output dir removed", &plain, &shim);
+	ck_assert_ptr_nonnull(strstr(shim.out, "data intact"));
+	/* Nothing was recreated behind the program's back. */
+	ck_assert_msg(access(outdir, F_OK) != 0,
+		      "the removed output directory came back");
+	assert_one_warning("output dir removed", &shim);
+	run_free(&plain);
+	run_free(&shim);
+}
+END_TEST
+
+/* closefds (the foundation's program): libc closes are refused without a
+ * word; raw syscalls that close or replace the trace fd stop recording
+ * with one warning.  Either way the data and output are the host's. */
+static void fd_games(const char *mode, int warnings)
+{
+	const char *tmp = sw_t_tmpdir("faults-fds");
+	char dir[4200], outdir[4300], cmd[9000], what[64];
+	struct run plain, shim;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	snprintf(what, sizeof(what), "closefds %s", mode);
+	snprintf(cmd, sizeof(cmd), "'%s' data.bin %s", PROG("closefds"), mode);
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	shim = run_cmd(dir, outdir, "STALLWATCH_CALL_THRESHOLD=1us", NULL, cmd);
+	ck_assert_msg(plain.rc == 0, "%s: fails without the shim: %s", what,
+		      plain.err);
+	assert_same(what, &plain, &shim);
+	if (warnings)
+		assert_one_warning(what, &shim);
+	else
+		assert_no_warning(what, &shim);
+	ck_assert_int_eq(sw_t_sh(NULL, "test $(stat -c %%s '%s/data.bin') -eq 262144",
+				 dir),
+			 0);
+	assert_report_reads(what, outdir);
+	run_free(&plain);
+	run_free(&shim);
+}
+
+START_TEST(test_fd_closed_libc)
+{
+	fd_games("libc", 0);
+}
+END_TEST
+
+START_TEST(test_fd_closed_raw)
+{
+	fd_games("raw", 1);
+}
+END_TEST
+
+/* ---- EINTR ---------------------------------------------------------------- */
+
+START_TEST(test_eintr)
+{
+	const char *tmp = sw_t_tmpdir("faults-eintr");
+	char dir[4200], outdir[4300], cmd[4400];
+	struct run plain, shim;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	snprintf(cmd, sizeof(cmd), "'%s' 3 40", PROG("fault_eintr"));
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	/* Sampling every millisecond: hundreds of chances to interrupt. */
+	shim = run_cmd(dir, outdir,
+		       "STALLWATCH_THRESHOLD=10ms STALLWATCH_SAMPLE_INTERVAL=1ms",
+		       NULL, cmd);
+	ck_assert_ptr_nonnull(strstr(plain.out, "0 EINTR in all"));
+	assert_same("EINTR", &plain, &shim);
+	assert_no_warning("EINTR", &shim);
+	run_free(&plain);
+	run_free(&shim);
+}
+END_TEST
+
+Suite *sw_suite_faults(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *same = tcase_create("same_output");
+	TCase *write = tcase_create("write_failures");
+	TCase *intr = tcase_create("eintr");
+
+	tcase_set_timeout(same, 60);
+	tcase_add_test(same, test_same_output_c);
+	tcase_add_test(same, test_same_output_python);
+	tcase_add_test(same, test_same_output_node);
+	suite_add_tcase(s, same);
+
+	tcase_set_timeout(write, 60);
+	tcase_add_test(write, test_disk_full);
+	tcase_add_test(write, test_rlimit_fsize);
+	tcase_add_test(write, test_outdir_removed);
+	tcase_add_test(write, test_fd_closed_libc);
+	tcase_add_test(write, test_fd_closed_raw);
+	suite_add_tcase(s, write);
+
+	tcase_set_timeout(intr, 30);
+	tcase_add_test(intr, test_eintr);
+	suite_add_tcase(s, intr);
+	return s;
+}

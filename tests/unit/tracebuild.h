@@ -1,0 +1,233 @@
+/*
+ * tracebuild.h - build trace files by hand from sw_trace.h structs, for
+ * the reader, aggregation and CLI tests (no shim needed).
+ */
+#ifndef SW_TRACEBUILD_H
+#define SW_TRACEBUILD_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../include/sw_hist.h"
+#include "../../include/sw_trace.h"
+
+struct tb {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+static inline void tb_raw(struct tb *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2 + 256;
+		b->buf = realloc(b->buf, b->cap);
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+/* Append a record: fixed part (its header's size/type are filled in) and
+ * up to three tails; padded to 8 bytes. */
+static inline void tb_rec(struct tb *b, void *fixed, size_t fixed_len,
+			  uint16_t type, const void *t1, size_t n1,
+			  const void *t2, size_t n2, const void *t3, size_t n3)
+{
+	struct sw_rec_hdr *h = fixed;
+	static const uint8_t zero[8];
+	size_t size = fixed_len + n1 + n2 + n3, pad = (8 - size % 8) % 8;
+
+	h->size = (uint32_t)(size + pad);
+	h->type = type;
+	h->flags = 0;
+	tb_raw(b, fixed, fixed_len);
+	if (n1)
+		tb_raw(b, t1, n1);
+	if (n2)
+		tb_raw(b, t2, n2);
+	if (n3)
+		tb_raw(b, t3, n3);
+	tb_raw(b, zero, pad);
+}
+
+static inline void tb_begin(struct tb *b, uint32_t pid, const char *cmdline,
+			    size_t cmdline_len, const char *comm)
+{
+	struct sw_preamble pre;
+	struct sw_rec_process p;
+
+	memset(b, 0, sizeof(*b));
+	memset(&pre, 0, sizeof(pre));
+	memcpy(pre.magic, SW_TRACE_MAGIC, 8);
+	pre.version = SW_TRACE_VERSION;
+	pre.byte_order = 0x01020304u;
+	tb_raw(b, &pre, sizeof(pre));
+	memset(&p, 0, sizeof(p));
+	p.pid = pid;
+	p.ppid = 1;
+	p.start_realtime_ns = 1700000000000000000ull;
+	p.start_mono_ns = 1000000000ull;
+	p.clock_id = 1;
+	p.threshold_ns = 50000000;
+	p.call_threshold_ns = 10000000;
+	p.sample_interval_ns = 10000000;
+	p.cmdline_len = (uint32_t)cmdline_len;
+	p.exe_len = 8;
+	p.comm_len = (uint32_t)strlen(comm);
+	tb_rec(b, &p, sizeof(p), SW_REC_PROCESS, cmdline, cmdline_len,
+	       "/bin/exe", 8, comm, strlen(comm));
+}
+
+static inline void tb_module(struct tb *b, const char *path, uint64_t bias,
+			     uint64_t base, const struct sw_segment *segs,
+			     uint32_t nsegs, const uint8_t *id, uint16_t idlen,
+			     uint32_t flags)
+{
+	struct sw_rec_module m;
+
+	memset(&m, 0, sizeof(m));
+	m.bias = bias;
+	m.base = base;
+	m.nsegments = nsegs;
+	m.build_id_len = idlen;
+	m.path_len = (uint16_t)strlen(path);
+	m.mod_flags = flags;
+	tb_rec(b, &m, sizeof(m), SW_REC_MODULE, segs, nsegs * sizeof(*segs), id,
+	       idlen, path, strlen(path));
+}
+
+static inline void tb_loop(struct tb *b, uint32_t loop_id, uint32_t tid,
+			   uint64_t time_ns, const char *name)
+{
+	struct sw_rec_loop l;
+
+	memset(&l, 0, sizeof(l));
+	l.time_ns = time_ns;
+	l.loop_id = loop_id;
+	l.tid = tid;
+	l.epfd = 3;
+	strncpy(l.thread_name, name, sizeof(l.thread_name));
+	tb_rec(b, &l, sizeof(l), SW_REC_LOOP, NULL, 0, NULL, 0, NULL, 0);
+}
+
+struct tb_ev {
+	uint16_t kind, call;
+	uint32_t tid, loop_id, turn_seq, count;
+	uint64_t start_ns, duration_ns, total_ns, max_ns;
+	uint8_t flags, fd_kind;
+	const uint64_t *ips;
+	uint16_t nips;
+	const struct sw_pyframe *py;
+	uint16_t npy;
+};
+
+static inline void tb_event(struct tb *b, const struct tb_ev *x)
+{
+	struct sw_rec_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.start_ns = x->start_ns;
+	e.duration_ns = x->duration_ns;
+	e.total_ns = x->total_ns ? x->total_ns : x->duration_ns;
+	e.max_ns = x->max_ns ? x->max_ns : x->duration_ns;
+	e.count = x->count ? x->count : 1;
+	e.tid = x->tid;
+	e.loop_id = x->loop_id;
+	e.turn_seq = x->turn_seq;
+	e.kind = x->kind;
+	e.call = x->call;
+	e.fd_kind = x->fd_kind;
+	e.ev_flags = x->flags;
+	e.nips = x->nips;
+	e.npy = x->npy;
+	e.fd = -1;
+	tb_rec(b, &e, sizeof(e), SW_REC_EVENT, x->ips, x->nips * 8u, x->py,
+	       x->npy * sizeof(struct sw_pyframe), NULL, 0);
+}
+
+static inline void tb_stall(struct tb *b, uint32_t tid, uint32_t loop_id,
+			    uint32_t turn_seq, uint64_t start, uint64_t dur)
+{
+	struct sw_rec_stall s;
+
+	memset(&s, 0, sizeof(s));
+	s.start_ns = start;
+	s.duration_ns = dur;
+	s.tid = tid;
+	s.loop_id = loop_id;
+	s.turn_seq = turn_seq;
+	tb_rec(b, &s, sizeof(s), SW_REC_STALL, NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* A heartbeat whose histogram holds the given turn lengths. */
+static inline void tb_heartbeat(struct tb *b, uint32_t loop_id, uint32_t tid,
+				uint64_t born, uint64_t time_ns,
+				const uint64_t *turns, size_t nturns,
+				uint64_t busy)
+{
+	struct sw_rec_heartbeat h;
+	uint64_t *buckets = calloc(SW_HIST_BUCKETS, 8), mx = 0;
+	size_t i;
+
+	for (i = 0; i < nturns; i++) {
+		buckets[sw_hist_index(turns[i])]++;
+		if (turns[i] > mx)
+			mx = turns[i];
+	}
+	memset(&h, 0, sizeof(h));
+	h.time_ns = time_ns;
+	h.turns = nturns;
+	h.busy_ns = busy;
+	h.born_ns = born;
+	h.max_turn_ns = mx;
+	h.loop_id = loop_id;
+	h.tid = tid;
+	h.nbuckets = SW_HIST_BUCKETS;
+	h.final = 1;
+	tb_rec(b, &h, sizeof(h), SW_REC_HEARTBEAT, buckets, SW_HIST_BUCKETS * 8,
+	       NULL, 0, NULL, 0);
+	free(buckets);
+}
+
+static inline void tb_pycode(struct tb *b, uint32_t id, const char *name,
+			     const char *file, int first_line)
+{
+	struct sw_rec_pycode c;
+
+	memset(&c, 0, sizeof(c));
+	c.code_id = id;
+	c.first_line = first_line;
+	c.name_len = (uint16_t)strlen(name);
+	c.file_len = (uint16_t)strlen(file);
+	tb_rec(b, &c, sizeof(c), SW_REC_PYCODE, name, strlen(name), file,
+	       strlen(file), NULL, 0);
+}
+
+static inline void tb_end(struct tb *b, uint64_t time_ns)
+{
+	struct sw_rec_end e;
+
+	memset(&e, 0, sizeof(e));
+	e.time_ns = time_ns;
+	tb_rec(b, &e, sizeof(e), SW_REC_END, NULL, 0, NULL, 0, NULL, 0);
+}
+
+static inline int tb_write(const struct tb *b, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fwrite(b->buf, 1, b->len, f) == b->len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static inline void tb_free(struct tb *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+#endif
