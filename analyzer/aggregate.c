@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../include/sw_calls.h"
 #include "../include/sw_hist.h"
@@ -753,84 +754,106 @@ static int is_blocking_kind(unsigned kind)
 }
 
 /* Blocked and CPU time of one stall from its events es[0..n). */
+static int site_cmp(const void *x, const void *y)
+{
+	const struct site_time *a = x, *b = y;
+
+	return a->site < b->site ? -1 : a->site > b->site;
+}
+
+/* Is t inside one of the merged, sorted spans m[0..n)? */
+static int covered_by(const struct span *m, size_t n, uint64_t t)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* first span starting after t */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m[mid].lo <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && t < m[lo - 1].hi;
+}
+
+/*
+ * Blocked and CPU time of one stall from its events es[0..n), and the
+ * sites that explain it, most time first.  The blocking events' intervals
+ * are merged first, so overlapping calls (a GIL wait inside a call) are
+ * not counted twice, and a sample inside one of them is not CPU time.
+ */
 static void explain_stall(struct sw_stall *st, struct ev_sort *es, size_t n,
 			  const struct sw_report *rep)
 {
 	uint64_t lo = st->start_ns, hi = st->start_ns + st->duration_ns;
 	struct span *spans = xcalloc(n ? n : 1, sizeof(*spans));
 	struct site_time *times = xcalloc(n ? n : 1, sizeof(*times));
-	size_t ns = 0, nt = 0, i, j;
-	uint64_t blocked = 0, extra = 0, cpu = 0, cur_lo = 0, cur_hi = 0;
-	int open = 0;
+	size_t ns = 0, nm = 0, nt = 0, i, j;
+	uint64_t blocked = 0, extra = 0, cpu = 0;
 
 	if (hi < lo)
 		hi = UINT64_MAX;
 	for (i = 0; i < n; i++) {
 		const struct ev_sort *e = &es[i];
-		uint64_t s, t;
+		uint64_t s = e->ev.start_ns, t;
 
 		if (!is_blocking_kind(e->kind))
 			continue;
-		s = e->ev.start_ns;
 		t = s + e->ev.duration_ns < s ? UINT64_MAX
 					      : s + e->ev.duration_ns;
 		/* Occurrences folded into this record have no times of
 		 * their own: count their time, but they cannot be placed. */
 		if (e->weight > e->ev.duration_ns)
 			extra += e->weight - e->ev.duration_ns;
-		if (s < lo)
-			s = lo;
-		if (t > hi)
-			t = hi;
 		if (t > s)
 			spans[ns++] = (struct span){s, t};
 	}
 	qsort(spans, ns, sizeof(*spans), span_cmp);
-	for (i = 0; i < ns; i++) {
-		if (open && spans[i].lo <= cur_hi) {
-			if (spans[i].hi > cur_hi)
-				cur_hi = spans[i].hi;
+	for (i = 0; i < ns; i++) { /* merge in place */
+		if (nm && spans[i].lo <= spans[nm - 1].hi) {
+			if (spans[i].hi > spans[nm - 1].hi)
+				spans[nm - 1].hi = spans[i].hi;
 			continue;
 		}
-		if (open)
-			blocked += cur_hi - cur_lo;
-		cur_lo = spans[i].lo;
-		cur_hi = spans[i].hi;
-		open = 1;
+		spans[nm++] = spans[i];
 	}
-	if (open)
-		blocked += cur_hi - cur_lo;
+	for (i = 0; i < nm; i++) {
+		uint64_t s = spans[i].lo < lo ? lo : spans[i].lo;
+		uint64_t t = spans[i].hi > hi ? hi : spans[i].hi;
+
+		if (t > s)
+			blocked += t - s;
+	}
 	blocked += extra;
 	if (blocked > st->duration_ns)
 		blocked = st->duration_ns;
 	for (i = 0; i < n; i++) {
 		const struct ev_sort *e = &es[i];
-		uint64_t w = e->weight;
-		int covered = 0;
 
 		if (e->kind == SW_EV_SAMPLE) {
 			/* A sample taken inside a blocking call is blocked
 			 * time, already counted: not CPU. */
-			for (j = 0; j < n && !covered; j++)
-				covered = is_blocking_kind(es[j].kind) &&
-					  e->ev.start_ns >= es[j].ev.start_ns &&
-					  e->ev.start_ns - es[j].ev.start_ns <
-					      es[j].ev.duration_ns;
-			if (covered)
+			if (covered_by(spans, nm, e->ev.start_ns))
 				continue;
-			cpu += w;
+			cpu += e->weight;
 		}
-		for (j = 0; j < nt; j++)
-			if (times[j].site == e->ev.site)
-				break;
-		if (j == nt)
-			times[nt++] = (struct site_time){e->ev.site, 0};
-		times[j].ns += w;
+		times[nt++] = (struct site_time){e->ev.site, e->weight};
 	}
 	if (cpu > st->duration_ns - blocked)
 		cpu = st->duration_ns - blocked;
 	st->blocked_ns = blocked;
 	st->cpu_ns = cpu;
+	/* Sum per site, then rank. */
+	qsort(times, nt, sizeof(*times), site_cmp);
+	for (i = 0, j = 0; i < nt; i++) {
+		if (j && times[j - 1].site == times[i].site) {
+			times[j - 1].ns += times[i].ns;
+			continue;
+		}
+		times[j++] = times[i];
+	}
+	nt = j;
 	qsort(times, nt, sizeof(*times), site_time_cmp);
 	st->sites = xcalloc(nt ? nt : 1, sizeof(size_t));
 	for (i = 0; i < nt; i++)
@@ -1001,6 +1024,30 @@ static int trace_cmp(const void *x, const void *y)
 	return strcmp(a->path, b->path);
 }
 
+/* What a symbolizer depends on: the modules, where they are, which
+ * files. */
+static char *module_signature(const struct sw_trace *t)
+{
+	struct sw_buf b = {0};
+	size_t i, k;
+
+	for (i = 0; i < t->nmodules; i++) {
+		const struct sw_tmodule *m = &t->modules[i];
+
+		sw_buf_printf(&b, "%s\x1f%llx\x1f%llx\x1f%x\x1f", m->path,
+			      (unsigned long long)m->bias,
+			      (unsigned long long)m->base, m->flags);
+		for (k = 0; k < m->build_id_len; k++)
+			sw_buf_printf(&b, "%02x", m->build_id[k]);
+		for (k = 0; k < m->nsegments; k++)
+			sw_buf_printf(&b, ",%llx-%llx",
+				      (unsigned long long)m->segments[k].start,
+				      (unsigned long long)m->segments[k].end);
+		sw_buf_add(&b, "\x1e", 1);
+	}
+	return sw_buf_take(&b);
+}
+
 static int named_explicitly(char *const *paths, size_t npaths, const char *f)
 {
 	size_t i;
@@ -1018,6 +1065,9 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 	struct builder b = {0};
 	struct sw_trace *traces = NULL;
 	struct int_map seen = {0};
+	struct str_map shared_by_sig = {0};
+	struct sw_symbolizer **shared = NULL;
+	size_t nshared = 0, cap_shared = 0;
 	struct ev_sort *es = NULL;
 	char **files = NULL, err[512];
 	size_t nfiles = 0, ntraces = 0, i, j;
@@ -1086,15 +1136,35 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 	    xcalloc(ntraces ? ntraces : 1, sizeof(*rep->processes));
 	rep->nprocesses = ntraces;
 	for (i = 0; i < ntraces; i++) {
-		struct sw_symbolizer *sym;
-		char *pm = perfmap_path_of(traces[i].path);
-		int unplaced = 0;
+		struct sw_symbolizer *sym = NULL;
+		char *pm = perfmap_path_of(traces[i].path), *sig = NULL;
+		int unplaced = 0, own = 1;
 
 		build_process(&b, &rep->processes[i], &traces[i]);
-		/* A process with no events needs no symbols (a run of
-		 * shell scripts writes many such traces). */
-		sym = sw_sym_open(&traces[i],
-				  opts->no_symbols || !traces[i].nevents, pm);
+		/* Forked workers map the same objects at the same places:
+		 * they share one symbolizer and its cache.  A process with
+		 * a JIT perf map has its own.  A process with no events
+		 * needs no symbols (a run of shell scripts writes many). */
+		if (!opts->no_symbols && traces[i].nevents &&
+		    access(pm, F_OK) != 0) {
+			size_t v = nshared;
+
+			sig = module_signature(&traces[i]);
+			if (str_map_get_or_put(&shared_by_sig, sig, &v)) {
+				free(sig);
+				sym = shared[v];
+				own = 0;
+			} else {
+				sym = sw_sym_open(&traces[i], 0, NULL);
+				SW_GROW(shared, nshared, cap_shared);
+				shared[nshared++] = sym;
+				own = 0;
+			}
+		}
+		if (!sym)
+			sym = sw_sym_open(
+			    &traces[i], opts->no_symbols || !traces[i].nevents,
+			    pm);
 		free(pm);
 		build_events(&b, i, &traces[i], sym, &unplaced);
 		for (j = i + 1; j < ntraces; j++)
@@ -1102,8 +1172,13 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 				break;
 		process_notes(&b, &rep->processes[i], &traces[i], sym, unplaced,
 			      j < ntraces);
-		sw_sym_close(sym);
+		if (own)
+			sw_sym_close(sym);
 	}
+	for (i = 0; i < nshared; i++)
+		sw_sym_close(shared[i]);
+	free(shared);
+	str_map_free(&shared_by_sig);
 	rank_sites(rep);
 	/* Events, sorted by process and time, with what links them. */
 	es = b.links;

@@ -364,10 +364,15 @@ static void child_setup(const struct run_opts *o, const char *shim,
 	if (o->js) {
 		/* Node reads V8's perf-map flag from NODE_OPTIONS too, so
 		 * every node the command starts writes /tmp/perf-PID.map,
-		 * which the shim copies beside its trace. */
+		 * which the shim copies beside its trace.  Interpreted
+		 * functions get frames of their own in the native stack only
+		 * with --interpreted-frames-native-stack; without it they all
+		 * show as V8's interpreter trampoline. */
+		const char *flags =
+		    "--perf-basic-prof --interpreted-frames-native-stack";
 		const char *no = getenv("NODE_OPTIONS");
-		char *v = no && *no ? xasprintf("%s --perf-basic-prof", no)
-				    : xstrdup("--perf-basic-prof");
+		char *v =
+		    no && *no ? xasprintf("%s %s", no, flags) : xstrdup(flags);
 
 		setenv("NODE_OPTIONS", v, 1);
 		free(v);

@@ -59,19 +59,40 @@ static void put_frame(FILE *out, const struct sw_frame *f)
 		fputs(" (inlined)", out);
 }
 
+/* Frames with no name (a stripped interpreter's internals) carry no
+ * information for a person: a run of them is folded into one line. */
 static void put_stack(FILE *out, const struct sw_site *s, const char *indent)
 {
-	size_t i, n = s->nframes;
+	size_t i = 0, lines = 0;
 
-	if (n > MAX_FRAMES_SHOWN)
-		n = MAX_FRAMES_SHOWN;
-	for (i = 0; i < n; i++) {
+	while (i < s->nframes && lines < MAX_FRAMES_SHOWN) {
+		const struct sw_frame *f = &s->frames[i];
+		size_t run = 0;
+
+		while (i + run < s->nframes && !s->frames[i + run].function &&
+		       s->frames[i + run].lang == SW_LANG_NATIVE)
+			run++;
 		fputs(indent, out);
-		put_frame(out, &s->frames[i]);
+		if (run > 1) {
+			const char *mod =
+			    f->module ? strrchr(f->module, '/') : NULL;
+
+			fprintf(out, "... %zu unnamed frames", run);
+			if (f->module) {
+				fputs(" in ", out);
+				sw_puts_safe(out, mod ? mod + 1 : f->module,
+					     "?");
+			}
+			i += run;
+		} else {
+			put_frame(out, f);
+			i++;
+		}
 		putc('\n', out);
+		lines++;
 	}
-	if (n < s->nframes)
-		fprintf(out, "%s... %zu more frames\n", indent, s->nframes - n);
+	if (i < s->nframes)
+		fprintf(out, "%s... %zu more frames\n", indent, s->nframes - i);
 	if (!s->nframes)
 		fprintf(out, "%s(no stack)\n", indent);
 }
@@ -245,10 +266,27 @@ static const char *kind_words(enum sw_site_kind k)
 	}
 }
 
+/* Two sites at the same place: same kind, and their located frames name
+ * the same function in the same file.  CPU samples of one hot function
+ * land on several stacks (other lines, other interpreter internals); the
+ * text report shows the first stack and lists the rest in one line each. */
+static int same_place(const struct sw_site *a, const struct sw_site *b)
+{
+	const struct sw_frame *x = where_of(a), *y = where_of(b);
+
+	if (a->kind != b->kind || !x || !y || !x->function || !y->function)
+		return 0;
+	if (strcmp(x->function, y->function) != 0)
+		return 0;
+	if (!x->file || !y->file)
+		return !x->file && !y->file;
+	return strcmp(x->file, y->file) == 0;
+}
+
 static void put_sites(FILE *out, const struct sw_report *rep, int color)
 {
 	char a[32], b[32];
-	size_t i;
+	size_t i, j;
 
 	fprintf(out, "\n%sSites by total time%s (%zu)\n", bold(color),
 		plain(color), rep->nsites);
@@ -257,16 +295,29 @@ static void put_sites(FILE *out, const struct sw_report *rep, int color)
 		      out);
 	for (i = 0; i < rep->nsites && i < MAX_SITES_SHOWN; i++) {
 		const struct sw_site *s = &rep->sites[i];
+		const struct sw_frame *loc = where_of(s);
 		const char *words = kind_words(s->kind);
 
-		fprintf(out,
-			"\n%s#%zu %s %s%s: %" PRIu64
-			" time%s, total %s, max %s%s\n",
-			bold(color), i + 1, sw_site_kind_name(s->kind), s->call,
+		for (j = 0; j < i; j++)
+			if (same_place(&rep->sites[j], s))
+				break;
+		fprintf(out, "%s%s#%zu %s %s", j < i ? "" : "\n", bold(color),
+			i + 1, sw_site_kind_name(s->kind), s->call);
+		if (loc) {
+			fputs(" in ", out);
+			put_frame(out, loc);
+		}
+		fprintf(out, "%s: %" PRIu64 " time%s, total %s, max %s%s",
 			plain(color), s->count, s->count == 1 ? "" : "s",
 			sw_fmt_duration(a, sizeof(a), s->total_ns),
 			sw_fmt_duration(b, sizeof(b), s->max_ns),
 			s->strict_only ? " (strict: could block)" : "");
+		if (j < i) {
+			fprintf(out, "; same place as #%zu, another stack\n",
+				j + 1);
+			continue;
+		}
+		putc('\n', out);
 		if (words)
 			fprintf(out, "   %s\n", words);
 		put_stack(out, s, "    ");

@@ -218,8 +218,8 @@ static void add_module(struct sw_symbolizer *s, const struct sw_tmodule *m,
 
 		/* libdwfl owns fd from here. */
 		if (fd >= 0)
-			sm->mod = dwfl_report_elf(s->dwfl, "[vdso]", "[vdso]", fd,
-						  m->bias, true);
+			sm->mod = dwfl_report_elf(s->dwfl, "[vdso]", "[vdso]",
+						  fd, m->bias, true);
 		return;
 	}
 	if (!m->path[0] || m->path[0] != '/')

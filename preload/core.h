@@ -59,8 +59,11 @@ void sw_modules_scan_all(void);
  * of NSS/iconv modules): scans only if the loader's counters moved.  Not in
  * signal handlers. */
 void sw_modules_refresh(void);
-/* After fork: the child's file needs every module again. */
+/* After fork: reset the scan lock; then sw_modules_replay() writes the
+ * parent's module records into the child's file (no dl_iterate_phdr in
+ * the child, see modules.c). */
 void sw_modules_atfork_child(void);
+void sw_modules_replay(void);
 
 /* ---- loop.c -------------------------------------------------------------- */
 
@@ -134,22 +137,37 @@ static inline int sw_call_begin(struct sw_call_ctx *c)
 
 #define SW_CALLER __builtin_return_address(0)
 
+/* Around every real dlopen/dlclose/dl_iterate_phdr: the sampler must not
+ * unwind this thread (in_loader), nor any thread (sw_loader_busy) while
+ * the loader's locks may be held (shim.h). */
+static inline void sw_loader_enter(void)
+{
+	sw_tls.in_loader++;
+	atomic_fetch_add_explicit(&sw_loader_busy, 1, memory_order_seq_cst);
+}
+
+static inline void sw_loader_leave(void)
+{
+	atomic_fetch_sub_explicit(&sw_loader_busy, 1, memory_order_seq_cst);
+	sw_tls.in_loader--;
+}
+
 /*
  * The body of a plain timed wrapper: on a thread that is not in a turn,
  * the real call (usually a tail jump); in a turn, the real call between
  * two clock reads, then the record rules.  errno is the real call's.
  */
-#define SW_TIMED(type, call, fd, cap, real_call)                              \
-	do {                                                                   \
-		struct sw_call_ctx c_;                                         \
-		type r_;                                                       \
-		if (sw_likely(!sw_tls.in_turn))                                \
-			return real_call;                                      \
-		if (!sw_call_begin_slow(&c_))                                  \
-			return real_call;                                      \
-		r_ = real_call;                                                \
-		sw_call_end(&c_, call, fd, cap, SW_CALLER);                    \
-		return r_;                                                     \
+#define SW_TIMED(type, call, fd, cap, real_call)            \
+	do {                                                \
+		struct sw_call_ctx c_;                      \
+		type r_;                                    \
+		if (sw_likely(!sw_tls.in_turn))             \
+			return real_call;                   \
+		if (!sw_call_begin_slow(&c_))               \
+			return real_call;                   \
+		r_ = real_call;                             \
+		sw_call_end(&c_, call, fd, cap, SW_CALLER); \
+		return r_;                                  \
 	} while (0)
 
 #endif

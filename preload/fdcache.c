@@ -34,7 +34,7 @@ static int kind_of_mode(mode_t mode)
 
 uint8_t sw_fdc_lookup(int fd)
 {
-	uint8_t v = sw_fdc_peek(fd), loop;
+	uint8_t v = sw_fdc_peek(fd);
 	struct stat st;
 	long fl;
 
@@ -49,10 +49,10 @@ uint8_t sw_fdc_lookup(int fd)
 	fl = syscall(SYS_fcntl, fd, F_GETFL);
 	if (fl < 0)
 		return 0;
-	loop = v & SW_FDC_LOOP;
 	v = (uint8_t)(SW_FDC_VALID | (unsigned)kind_of_mode(st.st_mode) |
-		      ((fl & O_NONBLOCK) ? SW_FDC_NONBLOCK : 0) | loop);
+		      ((fl & O_NONBLOCK) ? SW_FDC_NONBLOCK : 0));
 	sw_fdc_store(fd, v);
+	v |= sw_fdc_peek(fd) & SW_FDC_LOOP;
 	return v;
 }
 
@@ -62,7 +62,8 @@ void sw_fdc_set_nonblock(int fd, int nonblock)
 
 	if (!(v & SW_FDC_VALID))
 		return; /* looked up on first use anyway */
-	v = (uint8_t)((v & ~SW_FDC_NONBLOCK) | (nonblock ? SW_FDC_NONBLOCK : 0));
+	v = (uint8_t)((v & ~SW_FDC_NONBLOCK) |
+		      (nonblock ? SW_FDC_NONBLOCK : 0));
 	sw_fdc_store(fd, v);
 }
 
@@ -72,7 +73,8 @@ void sw_fdc_copy(int oldfd, int newfd)
 
 	/* The copy shares kind and status flags, but is not the loop's fd:
 	 * closing it does not end the loop. */
-	sw_fdc_store(newfd, (v & SW_FDC_VALID) ? (uint8_t)(v & ~SW_FDC_LOOP) : 0);
+	sw_fdc_store(newfd,
+		     (v & SW_FDC_VALID) ? (uint8_t)(v & ~SW_FDC_LOOP) : 0);
 }
 
 int sw_fdc_forget_range(unsigned lo, unsigned hi)
@@ -85,22 +87,22 @@ int sw_fdc_forget_range(unsigned lo, unsigned hi)
 	for (fd = lo; fd <= hi && fd < SW_FDC_SIZE; fd++) {
 		uint8_t v = __atomic_load_n(&sw_fdc[fd], __ATOMIC_RELAXED);
 
-		if (v) {
-			if (v & SW_FDC_LOOP)
-				had_loop = 1;
-			__atomic_store_n(&sw_fdc[fd], 0, __ATOMIC_RELAXED);
-		}
+		if (v & SW_FDC_LOOP)
+			had_loop = 1;
+		if (v & ~SW_FDC_LOOP)
+			__atomic_store_n(&sw_fdc[fd], v & SW_FDC_LOOP,
+					 __ATOMIC_RELAXED);
 	}
 	return had_loop;
 }
 
 void sw_fdc_mark_loop(int fd, int on)
 {
-	uint8_t v = sw_fdc_peek(fd);
-
+	if ((unsigned)fd >= SW_FDC_SIZE)
+		return;
 	if (on)
-		v |= SW_FDC_LOOP;
+		__atomic_or_fetch(&sw_fdc[fd], SW_FDC_LOOP, __ATOMIC_RELAXED);
 	else
-		v &= (uint8_t)~SW_FDC_LOOP;
-	sw_fdc_store(fd, v);
+		__atomic_and_fetch(&sw_fdc[fd], (uint8_t)~SW_FDC_LOOP,
+				   __ATOMIC_RELAXED);
 }

@@ -14,11 +14,11 @@
 
 #include <stdint.h>
 
-#define SW_FDC_SIZE 65536
-#define SW_FDC_VALID 0x80u
+#define SW_FDC_SIZE	65536
+#define SW_FDC_VALID	0x80u
 #define SW_FDC_NONBLOCK 0x40u
-#define SW_FDC_LOOP 0x20u /* some loop waits on this epoll fd */
-#define SW_FDC_KIND 0x0fu /* enum sw_fd_kind */
+#define SW_FDC_LOOP	0x20u /* some loop waits on this epoll fd */
+#define SW_FDC_KIND	0x0fu /* enum sw_fd_kind */
 
 extern uint8_t sw_fdc[SW_FDC_SIZE];
 
@@ -29,9 +29,21 @@ static inline uint8_t sw_fdc_peek(int fd)
 	return __atomic_load_n(&sw_fdc[fd], __ATOMIC_RELAXED);
 }
 
+/*
+ * Store what we know of fd, keeping the loop bit: only loop.c sets and
+ * clears it (sw_fdc_mark_loop), because only it knows when a loop ends.
+ * A vfork child closing the parent's fds before exec shares this table
+ * and must not make the parent forget its loops.
+ */
 static inline void sw_fdc_store(int fd, uint8_t v)
 {
-	if ((unsigned)fd < SW_FDC_SIZE)
+	uint8_t old;
+
+	if ((unsigned)fd >= SW_FDC_SIZE)
+		return;
+	old = __atomic_load_n(&sw_fdc[fd], __ATOMIC_RELAXED);
+	v = (uint8_t)((v & ~SW_FDC_LOOP) | (old & SW_FDC_LOOP));
+	if (v != old)
 		__atomic_store_n(&sw_fdc[fd], v, __ATOMIC_RELAXED);
 }
 
@@ -42,7 +54,8 @@ static inline void sw_fdc_set(int fd, int kind, int nonblock)
 				   (nonblock ? SW_FDC_NONBLOCK : 0)));
 }
 
-/* Closed, or reopened as something we do not know yet. */
+/* Closed, or reopened as something we do not know yet (the loop bit
+ * stays: see sw_fdc_store). */
 static inline void sw_fdc_forget(int fd)
 {
 	sw_fdc_store(fd, 0);

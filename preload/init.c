@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,32 @@ uint32_t sw_gettid(void)
 	return (uint32_t)syscall(SYS_gettid);
 }
 
+/*
+ * fd 2 as it was when the shim started.  A daemon may close it and open
+ * one of its data files there: a warning must never land in the program's
+ * data, so it goes out only while fd 2 is still the same file.
+ */
+static int stderr_ok;
+static dev_t stderr_dev;
+static ino_t stderr_ino;
+
+static void note_stderr(void)
+{
+	struct stat st;
+
+	stderr_ok = syscall(SYS_fstat, 2, &st) == 0;
+	stderr_dev = st.st_dev;
+	stderr_ino = st.st_ino;
+}
+
+static int stderr_unchanged(void)
+{
+	struct stat st;
+
+	return stderr_ok && syscall(SYS_fstat, 2, &st) == 0 &&
+	       st.st_dev == stderr_dev && st.st_ino == stderr_ino;
+}
+
 void sw_warn_parts(const char *first, ...)
 {
 	char buf[1024];
@@ -56,6 +83,9 @@ void sw_warn_parts(const char *first, ...)
 	const char *s;
 	va_list ap;
 	int saved = errno;
+
+	if (!stderr_unchanged())
+		return;
 
 	va_start(ap, first);
 	for (s = first; s; s = va_arg(ap, const char *)) {
@@ -155,11 +185,13 @@ static void note_start_time(void)
 	start_mono_ns = sw_now_ns();
 	clock_gettime(CLOCK_REALTIME, &rt);
 	start_realtime_ns =
-		(uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+	    (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
 }
 
-/* Open this process's file and write what a reader needs first. */
-static int start_recording(void)
+/* Open this process's file and write what a reader needs first.  A
+ * forked child replays the parent's module records instead of walking
+ * the loader's list (modules.c says why). */
+static int start_recording(int forked)
 {
 	my_pid = getpid();
 	note_start_time();
@@ -167,7 +199,10 @@ static int start_recording(void)
 		return -1;
 	if (write_process_record() != 0)
 		return -1;
-	sw_modules_scan_all();
+	if (forked)
+		sw_modules_replay();
+	else
+		sw_modules_scan_all();
 	return 0;
 }
 
@@ -178,7 +213,7 @@ static void atfork_child(void)
 	sw_tls.guard++;
 	sw_writer_atfork_child();
 	sw_modules_atfork_child();
-	if (start_recording() != 0) {
+	if (start_recording(1) != 0) {
 		sw_active = 0;
 		sw_tls.in_turn = 0;
 		sw_tls.guard--;
@@ -215,7 +250,8 @@ static int make_output_dir(void)
 	char cwd[1024];
 
 	if (sw_cfg.output_dir[0] == '/') {
-		snprintf(output_dir, sizeof(output_dir), "%s", sw_cfg.output_dir);
+		snprintf(output_dir, sizeof(output_dir), "%s",
+			 sw_cfg.output_dir);
 		return 0;
 	}
 	/* Relative: fix it now, so a later chdir (or a forked child that
@@ -236,6 +272,7 @@ __attribute__((constructor)) static void sw_init(void)
 	/* setuid/setgid or other secure-execution: do nothing at all. */
 	if (getauxval(AT_SECURE))
 		goto out;
+	note_stderr();
 	sw_real_init();
 	sw_settings_load(&sw_cfg, environ, sw_warn_line);
 	if (!sw_cfg.enabled || !follow_allows())
@@ -245,7 +282,7 @@ __attribute__((constructor)) static void sw_init(void)
 		goto inert;
 	sw_stack_init();
 	sw_loop_init();
-	if (start_recording() != 0)
+	if (start_recording(0) != 0)
 		goto inert;
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (sw_cfg.sampling)
@@ -266,6 +303,8 @@ __attribute__((destructor)) static void sw_fini(void)
 	if (!sw_active)
 		return;
 	sw_tls.guard++;
+	/* The watchdog and the sampler stop writing first. */
+	sw_watchdog_stop();
 	now = sw_now_ns();
 	sw_loop_heartbeat_all(now, 1);
 	/* No more records after the end record: wrappers on other threads

@@ -128,8 +128,7 @@ static void loop_begin(struct sw_loop_slot *slot, int key, uint64_t now)
 	emit_loop(slot, now);
 }
 
-static void emit_stall(struct sw_loop_slot *slot, uint64_t start,
-		       uint64_t dur)
+static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
 {
 	struct sw_rec_stall rec;
 
@@ -243,16 +242,32 @@ static struct sw_loop_slot *attach(void)
 		 * done here because this is not a signal handler. */
 		sw_stack_warm_thread();
 		sw_py_prepare();
-		if (sw_cfg.sampling)
-			sw_watchdog_ensure();
+		sw_sampler_thread_init();
+		/* Also without sampling: it writes idle loops' heartbeats. */
+		sw_watchdog_ensure();
 		return slot;
 	}
 	no_free_slot = 1;
 	return NULL;
 }
 
+static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
+				    int key, int capable);
+
+/* errno is the program's: a wait that succeeds must leave it as it was,
+ * whatever the bookkeeping before it did. */
 enum sw_wait_mode sw_loop_wait_begin(struct sw_wait *w, enum sw_call call,
 				     int key, int capable)
+{
+	int saved = errno;
+	enum sw_wait_mode mode = wait_begin(w, call, key, capable);
+
+	errno = saved;
+	return mode;
+}
+
+static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
+				    int key, int capable)
 {
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
@@ -291,6 +306,7 @@ enum sw_wait_mode sw_loop_wait_begin(struct sw_wait *w, enum sw_call call,
 		w->fd = key >= 0 ? key : -1;
 		w->capable = capable;
 		atomic_store_explicit(&slot->in_wrapper, 1, RELAXED);
+		sw_sampler_flush(); /* no EINTR from a late sample */
 		w->start_ns = sw_now_ns();
 		t->guard--;
 		return SW_WAIT_PRIVATE;
@@ -311,6 +327,9 @@ enum sw_wait_mode sw_loop_wait_begin(struct sw_wait *w, enum sw_call call,
 	t->in_turn = 0;
 	w->mode = SW_WAIT_BOUNDARY;
 	t->guard--;
+	/* A sample sent before the watchdog saw in_wrapper lands here, not
+	 * as an EINTR from the wait (epoll_wait ignores SA_RESTART). */
+	sw_sampler_flush();
 	return SW_WAIT_BOUNDARY;
 pass:
 	t->guard--;
@@ -333,9 +352,9 @@ void sw_loop_wait_end(struct sw_wait *w, void *caller)
 	} else if (w->mode == SW_WAIT_BOUNDARY && sw_active &&
 		   atomic_load(&slot->loop_id)) {
 		atomic_store_explicit(
-			&slot->turn_seq,
-			atomic_load_explicit(&slot->turn_seq, RELAXED) + 1,
-			RELAXED);
+		    &slot->turn_seq,
+		    atomic_load_explicit(&slot->turn_seq, RELAXED) + 1,
+		    RELAXED);
 		atomic_store_explicit(&slot->nsamples, 0, RELAXED);
 		atomic_store_explicit(&slot->turn_start_ns, now,
 				      memory_order_release);

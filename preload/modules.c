@@ -18,7 +18,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#define SW_MAX_SEEN 4096
+#define SW_MAX_SEEN	4096
 #define SW_MAX_SEGMENTS 64
 
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -27,6 +27,14 @@ static unsigned nseen;
 static unsigned long long last_adds, last_subs;
 static char exe_path[SW_MAX_STR];
 static size_t exe_len;
+/*
+ * Every module record written so far, for a forked child to replay: its
+ * atfork handler must not call dl_iterate_phdr, because glibc does not
+ * reset the loader's write lock in the child, and a parent thread may
+ * have held it at fork time.
+ */
+static char replay[512 * 1024];
+static size_t replay_len;
 
 static uint64_t module_key(const struct dl_phdr_info *info)
 {
@@ -51,8 +59,7 @@ static int was_seen(uint64_t key)
 }
 
 /* Is [addr, addr+len) inside a PT_LOAD segment's file-backed bytes? */
-static int mapped(const struct dl_phdr_info *info, uint64_t vaddr,
-		  uint64_t len)
+static int mapped(const struct dl_phdr_info *info, uint64_t vaddr, uint64_t len)
 {
 	int i;
 
@@ -89,8 +96,9 @@ static size_t find_build_id(const struct dl_phdr_info *info, uint8_t *out)
 
 			if (desc + descsz > end || desc < name)
 				break;
-			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
-			    memcmp(name, "GNU", 4) == 0 && nh->n_descsz > 0 &&
+			if (nh->n_type == NT_GNU_BUILD_ID &&
+			    nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+			    nh->n_descsz > 0 &&
 			    nh->n_descsz <= SW_BUILD_ID_MAX) {
 				memcpy(out, desc, nh->n_descsz);
 				return nh->n_descsz;
@@ -104,8 +112,8 @@ static size_t find_build_id(const struct dl_phdr_info *info, uint8_t *out)
 static void emit_module(const struct dl_phdr_info *info, int is_main)
 {
 	char buf[sizeof(struct sw_rec_module) +
-		 SW_MAX_SEGMENTS * sizeof(struct sw_segment) +
-		 SW_BUILD_ID_MAX + SW_MAX_STR];
+		 SW_MAX_SEGMENTS * sizeof(struct sw_segment) + SW_BUILD_ID_MAX +
+		 SW_MAX_STR];
 	struct sw_rec_module *m = (struct sw_rec_module *)buf;
 	struct sw_segment *seg = (struct sw_segment *)(buf + sizeof(*m));
 	uint8_t build_id[SW_BUILD_ID_MAX];
@@ -158,6 +166,13 @@ static void emit_module(const struct dl_phdr_info *info, int is_main)
 	memcpy(tail + id_len, path, path_len);
 	m->h.size = (uint32_t)(tail + id_len + path_len - buf);
 	sw_emit(buf, m->h.size);
+	if (replay_len + m->h.size <= sizeof(replay)) {
+		memcpy(replay + replay_len, buf, m->h.size);
+		/* A child forked right now sees the old length: a whole
+		 * record or none of it. */
+		__atomic_store_n(&replay_len, replay_len + m->h.size,
+				 __ATOMIC_RELEASE);
+	}
 }
 
 struct scan_state {
@@ -171,7 +186,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 	uint64_t key;
 
 	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) +
-			    sizeof(info->dlpi_subs)) {
+			sizeof(info->dlpi_subs)) {
 		last_adds = info->dlpi_adds;
 		last_subs = info->dlpi_subs;
 	}
@@ -201,15 +216,15 @@ static void scan(int wait)
 	else if (pthread_mutex_trylock(&scan_lock) != 0)
 		goto out;
 	if (!exe_len) {
-		ssize_t n = readlink("/proc/self/exe", exe_path,
-				     sizeof(exe_path) - 1);
+		ssize_t n =
+		    readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
 
 		exe_len = n > 0 ? (size_t)n : 0;
 		exe_path[exe_len] = 0;
 	}
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	SW_REAL(dl_iterate_phdr)(scan_one, &st);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	pthread_mutex_unlock(&scan_lock);
 out:
 	sw_tls.guard--;
@@ -230,7 +245,7 @@ static int peek_counters(struct dl_phdr_info *info, size_t size, void *arg)
 	unsigned long long *c = arg;
 
 	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) +
-			    sizeof(info->dlpi_subs)) {
+			sizeof(info->dlpi_subs)) {
 		c[0] = info->dlpi_adds;
 		c[1] = info->dlpi_subs;
 	}
@@ -243,9 +258,9 @@ void sw_modules_refresh(void)
 
 	if (sw_tls.in_loader)
 		return;
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	SW_REAL(dl_iterate_phdr)(peek_counters, c);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	if (c[0] != __atomic_load_n(&last_adds, __ATOMIC_RELAXED) ||
 	    c[1] != __atomic_load_n(&last_subs, __ATOMIC_RELAXED))
 		scan(0);
@@ -256,5 +271,19 @@ void sw_modules_atfork_child(void)
 	/* The lock may have been held by a thread that does not exist in
 	 * the child. */
 	pthread_mutex_init(&scan_lock, NULL);
-	nseen = 0;
+}
+
+void sw_modules_replay(void)
+{
+	size_t len = __atomic_load_n(&replay_len, __ATOMIC_ACQUIRE), off = 0;
+
+	while (off + sizeof(struct sw_rec_hdr) <= len) {
+		const struct sw_rec_hdr *h =
+		    (const struct sw_rec_hdr *)(replay + off);
+
+		if (h->size < sizeof(*h) || off + h->size > len)
+			break;
+		sw_emit(h, h->size);
+		off += h->size;
+	}
 }

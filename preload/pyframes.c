@@ -174,6 +174,7 @@ struct code_ident {
 	uint64_t code, name, file, qualname, linetable;
 	int32_t first_line;
 	int32_t first_traceable; /* 3.11+: not part of the identity */
+	uint32_t slot_seq;	 /* the cache slot's seq when found */
 };
 
 static size_t slot_hash(uint64_t code)
@@ -186,7 +187,8 @@ static size_t slot_hash(uint64_t code)
 #define RLX memory_order_relaxed
 
 /* Returns the slot holding this code object, or NULL. */
-static struct code_slot *cache_find(const struct code_ident *ci)
+static struct code_slot *cache_find(const struct code_ident *ci, uint32_t *id,
+				    uint32_t *seq_out)
 {
 	uint32_t gen = atomic_load_explicit(&cache_gen, RLX);
 	size_t h = slot_hash(ci->code), i;
@@ -208,9 +210,12 @@ static struct code_slot *cache_find(const struct code_ident *ci)
 		    atomic_load_explicit(&s->qualname, RLX) == ci->qualname &&
 		    atomic_load_explicit(&s->linetable, RLX) == ci->linetable &&
 		    atomic_load_explicit(&s->first_line, RLX) == ci->first_line;
+		*id = atomic_load_explicit(&s->id, RLX);
 		atomic_thread_fence(memory_order_acquire);
-		if (same && atomic_load_explicit(&s->seq, RLX) == seq)
+		if (same && atomic_load_explicit(&s->seq, RLX) == seq) {
+			*seq_out = seq;
 			return s;
+		}
 	}
 	return NULL;
 }
@@ -559,34 +564,52 @@ static int code_lookup(uint64_t code, const unsigned char *buf,
 	ci->first_traceable = L->co_firsttraceable >= 0
 				  ? (int32_t)get_u32(buf, L->co_firsttraceable)
 				  : 0;
-	*slot = cache_find(ci);
-	if (*slot) {
-		*id = atomic_load_explicit(&(*slot)->id, RLX);
+	ci->slot_seq = 0;
+	*slot = cache_find(ci, id, &ci->slot_seq);
+	if (*slot)
 		return 0;
-	}
 	*id = atomic_fetch_add(&next_code_id, 1) + 1;
 	emit_pycode(*id, ci);
 	cache_store(ci, *id);
 	return 0;
 }
 
+/*
+ * The line of a frame, memoised per cache slot: the last (offset, line)
+ * answer, tagged with bits of the code object's address.  The slot's seq
+ * is checked around the memo, since another thread may have given the
+ * slot to another code object since we found it.
+ */
+#define MEMO_ADDR_BITS 20
+#define MEMO_TAG_BITS  12
+
+static uint64_t memo_key(uint64_t code, int64_t addrq)
+{
+	uint64_t tag = (code >> 4) & ((1u << MEMO_TAG_BITS) - 1);
+
+	return ((uint64_t)(addrq + 1) << (32 + MEMO_TAG_BITS)) | (tag << 32);
+}
+
 static int frame_line(struct code_slot *slot, const struct code_ident *ci,
 		      int64_t addrq)
 {
-	uint64_t memo, key;
+	int memo_ok = slot && addrq >= 0 && addrq + 1 < (1ll << MEMO_ADDR_BITS);
+	uint64_t key = memo_ok ? memo_key(ci->code, addrq) : 0, memo;
 	int line;
 
-	if (addrq >= 0 && addrq < (1ll << 31) && slot) {
-		key = (uint64_t)(addrq + 1) << 32;
-		memo = atomic_load_explicit(&slot->last_line, RLX);
-		if ((memo & 0xffffffff00000000ull) == key)
+	if (memo_ok) {
+		memo = atomic_load_explicit(&slot->last_line,
+					    memory_order_acquire);
+		if ((memo & 0xffffffff00000000ull) == key &&
+		    atomic_load_explicit(&slot->seq, memory_order_acquire) ==
+			ci->slot_seq)
 			return (int)(int32_t)(uint32_t)memo;
 	}
 	line = code_line(ci->linetable, ci->first_line, addrq);
-	if (addrq >= 0 && addrq < (1ll << 31) && slot)
-		atomic_store_explicit(
-		    &slot->last_line,
-		    ((uint64_t)(addrq + 1) << 32) | (uint32_t)line, RLX);
+	if (memo_ok && atomic_load_explicit(&slot->seq, memory_order_acquire) ==
+			   ci->slot_seq)
+		atomic_store_explicit(&slot->last_line, key | (uint32_t)line,
+				      memory_order_release);
 	return line;
 }
 
@@ -630,9 +653,7 @@ static int walk(uint64_t tstate, struct sw_pyframe *out, int max, int *unknown)
 		uint64_t code, back;
 		int64_t addrq;
 		uint32_t id, flags = 0;
-		int owner = -1;
-
-		int got;
+		int owner = -1, got;
 
 		if (seen_before(seen, nseen, frame))
 			break; /* a cycle: a torn update seen from a signal */

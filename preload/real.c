@@ -21,27 +21,27 @@ static SW_TLS int resolving;
 
 static ssize_t fb_read(int fd, void *buf, size_t n)
 {
-	return syscall(SYS_read, fd, buf, n);
+	return sw_raw_syscall(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
 }
 
 static ssize_t fb_write(int fd, const void *buf, size_t n)
 {
-	return syscall(SYS_write, fd, buf, n);
+	return sw_raw_syscall(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
 }
 
 static ssize_t fb_pread(int fd, void *buf, size_t n, off_t off)
 {
-	return syscall(SYS_pread64, fd, buf, n, off);
+	return sw_raw_syscall(SYS_pread64, fd, (long)buf, (long)n, off, 0, 0);
 }
 
 static ssize_t fb_pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	return syscall(SYS_pwrite64, fd, buf, n, off);
+	return sw_raw_syscall(SYS_pwrite64, fd, (long)buf, (long)n, off, 0, 0);
 }
 
 static int fb_close(int fd)
 {
-	return (int)syscall(SYS_close, fd);
+	return (int)sw_raw_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 static int fb_open(const char *path, int flags, ...)
@@ -54,7 +54,8 @@ static int fb_open(const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+	return (int)sw_raw_syscall(SYS_openat, AT_FDCWD, (long)path, flags,
+				   mode, 0, 0);
 }
 
 static int fb_openat(int dirfd, const char *path, int flags, ...)
@@ -67,7 +68,8 @@ static int fb_openat(int dirfd, const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+	return (int)sw_raw_syscall(SYS_openat, dirfd, (long)path, flags, mode,
+				   0, 0);
 }
 
 /* The rest fail cleanly: -1/ENOSYS, or NULL for pointer results. */
@@ -89,15 +91,21 @@ static void *fallback(const char *name)
 		const char *name;
 		void *fn;
 	} table[] = {
-		{"read", (void *)fb_read},	 {"write", (void *)fb_write},
-		{"pread", (void *)fb_pread},	 {"pread64", (void *)fb_pread},
-		{"pwrite", (void *)fb_pwrite},	 {"pwrite64", (void *)fb_pwrite},
-		{"close", (void *)fb_close},	 {"open", (void *)fb_open},
-		{"open64", (void *)fb_open},	 {"openat", (void *)fb_openat},
-		{"openat64", (void *)fb_openat}, {"popen", (void *)fb_enosys_null},
-		{"gethostbyname", (void *)fb_enosys_null},
-		{"dlopen", (void *)fb_enosys_null},
-		{"dlmopen", (void *)fb_enosys_null},
+	    {"read", (void *)fb_read},
+	    {"write", (void *)fb_write},
+	    {"pread", (void *)fb_pread},
+	    {"pread64", (void *)fb_pread},
+	    {"pwrite", (void *)fb_pwrite},
+	    {"pwrite64", (void *)fb_pwrite},
+	    {"close", (void *)fb_close},
+	    {"open", (void *)fb_open},
+	    {"open64", (void *)fb_open},
+	    {"openat", (void *)fb_openat},
+	    {"openat64", (void *)fb_openat},
+	    {"popen", (void *)fb_enosys_null},
+	    {"gethostbyname", (void *)fb_enosys_null},
+	    {"dlopen", (void *)fb_enosys_null},
+	    {"dlmopen", (void *)fb_enosys_null},
 	};
 	size_t i;
 
@@ -120,15 +128,16 @@ void *sw_real_resolve(void **slot, const char *name)
 	resolving = 0;
 	errno = saved;
 	if (!fn)
-		return fallback(name); /* not cached: a later call may find it */
+		return fallback(
+		    name); /* not cached: a later call may find it */
 	__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
 	return fn;
 }
 
 void sw_real_init(void)
 {
-#define SW_REAL_RESOLVE(name)                                                  \
-	if (!sw_real_##name)                                                   \
+#define SW_REAL_RESOLVE(name) \
+	if (!sw_real_##name)  \
 		(void)sw_real_resolve((void **)&sw_real_##name, #name);
 	SW_REAL_LIST(SW_REAL_RESOLVE)
 #undef SW_REAL_RESOLVE

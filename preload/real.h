@@ -17,6 +17,7 @@
 #define SW_REAL_H
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
 #include <netdb.h>
 #include <poll.h>
@@ -46,8 +47,8 @@ ssize_t __pread_chk(int fd, void *buf, size_t nbytes, off_t offset,
 ssize_t __pread64_chk(int fd, void *buf, size_t nbytes, off64_t offset,
 		      size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
-ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
-		       int flags, struct sockaddr *addr, socklen_t *addrlen);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *addrlen);
 int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
 int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *ts,
 		const sigset_t *ss, size_t fdslen);
@@ -57,93 +58,94 @@ int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 
 /* Every real function a wrapper calls. */
-#define SW_REAL_LIST(X)                                                        \
-	X(nanosleep)                                                           \
-	X(clock_nanosleep)                                                     \
-	X(usleep)                                                              \
-	X(sleep)                                                               \
-	X(read)                                                                \
-	X(write)                                                               \
-	X(pread)                                                               \
-	X(pread64)                                                             \
-	X(pwrite)                                                              \
-	X(pwrite64)                                                            \
-	X(readv)                                                               \
-	X(writev)                                                              \
-	X(__read_chk)                                                          \
-	X(__pread_chk)                                                         \
-	X(__pread64_chk)                                                       \
-	X(recv)                                                                \
-	X(recvfrom)                                                            \
-	X(recvmsg)                                                             \
-	X(send)                                                                \
-	X(sendto)                                                              \
-	X(sendmsg)                                                             \
-	X(__recv_chk)                                                          \
-	X(__recvfrom_chk)                                                      \
-	X(connect)                                                             \
-	X(accept)                                                              \
-	X(accept4)                                                             \
-	X(socket)                                                              \
-	X(socketpair)                                                          \
-	X(getaddrinfo)                                                         \
-	X(gethostbyname)                                                       \
-	X(gethostbyname_r)                                                     \
-	X(getnameinfo)                                                         \
-	X(poll)                                                                \
-	X(ppoll)                                                               \
-	X(__poll_chk)                                                          \
-	X(__ppoll_chk)                                                         \
-	X(select)                                                              \
-	X(pselect)                                                             \
-	X(open)                                                                \
-	X(open64)                                                              \
-	X(openat)                                                              \
-	X(openat64)                                                            \
-	X(__open_2)                                                            \
-	X(__open64_2)                                                          \
-	X(__openat_2)                                                          \
-	X(__openat64_2)                                                        \
-	X(fsync)                                                               \
-	X(fdatasync)                                                           \
-	X(msync)                                                               \
-	X(flock)                                                               \
-	X(lockf)                                                               \
-	X(lockf64)                                                             \
-	X(fcntl)                                                               \
-	X(fcntl64)                                                             \
-	X(ioctl)                                                               \
-	X(waitpid)                                                             \
-	X(wait4)                                                               \
-	X(waitid)                                                              \
-	X(wait)                                                                \
-	X(system)                                                              \
-	X(popen)                                                               \
-	X(sem_wait)                                                            \
-	X(sem_timedwait)                                                       \
-	X(sem_clockwait)                                                       \
-	X(pthread_mutex_lock)                                                  \
-	X(pthread_cond_wait)                                                   \
-	X(pthread_cond_timedwait)                                              \
-	X(pthread_cond_clockwait)                                              \
-	X(pthread_rwlock_rdlock)                                               \
-	X(pthread_rwlock_wrlock)                                               \
-	X(pthread_join)                                                        \
-	X(close)                                                               \
-	X(close_range)                                                         \
-	X(closefrom)                                                           \
-	X(dup)                                                                 \
-	X(dup2)                                                                \
-	X(dup3)                                                                \
-	X(pipe)                                                                \
-	X(pipe2)                                                               \
-	X(epoll_wait)                                                          \
-	X(epoll_pwait)                                                         \
-	X(epoll_pwait2)                                                        \
-	X(dlopen)                                                              \
-	X(dlmopen)                                                             \
-	X(dlclose)                                                             \
-	X(dl_iterate_phdr)
+#define SW_REAL_LIST(X)           \
+	X(nanosleep)              \
+	X(clock_nanosleep)        \
+	X(usleep)                 \
+	X(sleep)                  \
+	X(read)                   \
+	X(write)                  \
+	X(pread)                  \
+	X(pread64)                \
+	X(pwrite)                 \
+	X(pwrite64)               \
+	X(readv)                  \
+	X(writev)                 \
+	X(__read_chk)             \
+	X(__pread_chk)            \
+	X(__pread64_chk)          \
+	X(recv)                   \
+	X(recvfrom)               \
+	X(recvmsg)                \
+	X(send)                   \
+	X(sendto)                 \
+	X(sendmsg)                \
+	X(__recv_chk)             \
+	X(__recvfrom_chk)         \
+	X(connect)                \
+	X(accept)                 \
+	X(accept4)                \
+	X(socket)                 \
+	X(socketpair)             \
+	X(getaddrinfo)            \
+	X(gethostbyname)          \
+	X(gethostbyname_r)        \
+	X(getnameinfo)            \
+	X(poll)                   \
+	X(ppoll)                  \
+	X(__poll_chk)             \
+	X(__ppoll_chk)            \
+	X(select)                 \
+	X(pselect)                \
+	X(open)                   \
+	X(open64)                 \
+	X(openat)                 \
+	X(openat64)               \
+	X(__open_2)               \
+	X(__open64_2)             \
+	X(__openat_2)             \
+	X(__openat64_2)           \
+	X(fsync)                  \
+	X(fdatasync)              \
+	X(msync)                  \
+	X(flock)                  \
+	X(lockf)                  \
+	X(lockf64)                \
+	X(fcntl)                  \
+	X(fcntl64)                \
+	X(ioctl)                  \
+	X(waitpid)                \
+	X(wait4)                  \
+	X(waitid)                 \
+	X(wait)                   \
+	X(system)                 \
+	X(popen)                  \
+	X(sem_wait)               \
+	X(sem_timedwait)          \
+	X(sem_clockwait)          \
+	X(pthread_mutex_lock)     \
+	X(pthread_cond_wait)      \
+	X(pthread_cond_timedwait) \
+	X(pthread_cond_clockwait) \
+	X(pthread_rwlock_rdlock)  \
+	X(pthread_rwlock_wrlock)  \
+	X(pthread_join)           \
+	X(close)                  \
+	X(close_range)            \
+	X(closefrom)              \
+	X(dup)                    \
+	X(dup2)                   \
+	X(dup3)                   \
+	X(pipe)                   \
+	X(pipe2)                  \
+	X(epoll_wait)             \
+	X(epoll_pwait)            \
+	X(epoll_pwait2)           \
+	X(dlopen)                 \
+	X(dlmopen)                \
+	X(dlclose)                \
+	X(dl_iterate_phdr)        \
+	X(syscall)
 
 #define SW_REAL_DECLARE(name) extern __typeof__(name) *sw_real_##name;
 SW_REAL_LIST(SW_REAL_DECLARE)
@@ -158,10 +160,35 @@ void *sw_real_resolve(void **slot, const char *name);
 /* Resolve the whole list (constructor). */
 void sw_real_init(void);
 
-#define SW_REAL(name)                                                          \
-	(sw_likely(sw_real_##name != NULL)                                     \
-		 ? sw_real_##name                                              \
-		 : (__typeof__(name) *)sw_real_resolve(                        \
-			   (void **)&sw_real_##name, #name))
+/*
+ * A system call without libc: for the fallbacks above and for the
+ * syscall() wrapper's slow path (wrap_fd.c), which must not depend on
+ * resolving anything.  Returns like syscall(2): -1 with errno set.
+ */
+static inline long sw_raw_syscall(long n, long a1, long a2, long a3, long a4,
+				  long a5, long a6)
+{
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8),
+			   "r"(r9)
+			 : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+#define SW_REAL(name)                                                        \
+	(sw_likely(sw_real_##name != NULL)                                   \
+	     ? sw_real_##name                                                \
+	     : (__typeof__(name) *)sw_real_resolve((void **)&sw_real_##name, \
+						   #name))
 
 #endif

@@ -16,7 +16,7 @@
 
 /* Flood limit: per loop thread, per (call, caller) site. */
 #define SITES_PER_SLOT 128
-#define SITE_PROBES 16
+#define SITE_PROBES    16
 
 struct site {
 	uintptr_t caller; /* 0: free entry */
@@ -193,8 +193,8 @@ static void emit_event(struct event_args *a)
 	ev->kind = (uint16_t)a->kind;
 	ev->call = (uint16_t)a->call;
 	ev->fd = a->fd;
-	ev->fd_kind = (uint8_t)(a->fd_kind >= 0 ? a->fd_kind
-						: fd_info(a->fd, &flags));
+	ev->fd_kind =
+	    (uint8_t)(a->fd_kind >= 0 ? a->fd_kind : fd_info(a->fd, &flags));
 	ev->ev_flags = flags;
 	ev->nips = (uint16_t)nips;
 	ev->npy = (uint16_t)npy;
@@ -202,8 +202,8 @@ static void emit_event(struct event_args *a)
 }
 
 void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
-		    uint64_t start_ns, uint64_t duration_ns, int blocking_capable,
-		    void *caller)
+		    uint64_t start_ns, uint64_t duration_ns,
+		    int blocking_capable, void *caller)
 {
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
@@ -232,7 +232,8 @@ void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
 	 * by the thousand: a few stacks per site per second, the rest are
 	 * counted and folded into the next captured record. */
 	if ((a.flags & SW_EVF_STRICT) &&
-	    (s = site_get(sw_slot_index(slot), call, kind, (uintptr_t)caller))) {
+	    (s = site_get(sw_slot_index(slot), call, kind,
+			  (uintptr_t)caller))) {
 		uint32_t sec = (uint32_t)(start_ns / 1000000000ull), n;
 
 		if (s->window != sec) {
@@ -313,6 +314,9 @@ int sw_call_begin_slow(struct sw_call_ctx *c)
 	    atomic_load_explicit(&slot->in_wrapper, memory_order_relaxed))
 		return 0;
 	atomic_store_explicit(&slot->in_wrapper, 1, memory_order_relaxed);
+	/* A sample the watchdog sent just before it saw in_wrapper lands
+	 * now, not as an EINTR from the real call (sampler.c). */
+	sw_sampler_flush();
 	c->start_ns = sw_now_ns();
 	return 1;
 }

@@ -32,6 +32,7 @@
  * enough alternate stack.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@
 #define ALTSTACK_SIZE	      (256 * 1024) /* ours, MAP_NORESERVE, touched lazily */
 #define ALTSTACK_MIN	      (64 * 1024) /* smallest altstack we sample on */
 #define STOP_WAIT_NS	      (100ull * 1000000ull) /* sw_sampler_stop's patience */
+#define FLUSH_TRIES	      200 /* sched_yield()s waiting for a sample to land */
 #define SIDE_SWITCH_ROOM      2048 /* altstack left to switch stacks from */
 
 #define RLX memory_order_relaxed
@@ -432,6 +434,14 @@ int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
 	atomic_store(&r->turn_seq, turn_seq);
 	atomic_store(&r->weight, weight);
 	atomic_store(&r->tid, tid);
+	/* Dekker with sw_sampler_flush(): a thread that entered a wrapper
+	 * after the watchdog looked either is seen here (no signal), or sees
+	 * the request and lets the signal land before it blocks. */
+	if (atomic_load(&sw_loop_slots[idx].in_wrapper)) {
+		expect = tid;
+		atomic_compare_exchange_strong(&r->tid, &expect, 0);
+		return -1;
+	}
 	if (syscall(SYS_tgkill, (pid_t)atomic_load_explicit(&self_pid, RLX),
 		    (pid_t)tid, sig) != 0) {
 		expect = tid;
@@ -439,6 +449,34 @@ int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
 		return -1;
 	}
 	return 0;
+}
+
+void sw_sampler_flush(void)
+{
+	struct sw_loop_slot *slot = sw_tls.slot;
+	struct request *r;
+	sigset_t mask;
+	uint32_t tid;
+	int i, saved_errno, sig;
+
+	if (!slot)
+		return;
+	/* in_wrapper = 1 (the caller's store) before reading the request */
+	atomic_thread_fence(memory_order_seq_cst);
+	r = &requests[slot - sw_loop_slots];
+	tid = atomic_load_explicit(&slot->tid, RLX);
+	if (sw_likely(atomic_load_explicit(&r->tid, RLX) != tid) || !tid)
+		return;
+	/* A sample is on its way.  Any system call's return delivers it, in
+	 * user mode; sched_yield also lets a preempted watchdog run on. */
+	saved_errno = errno;
+	sig = atomic_load_explicit(&sample_sig, RLX);
+	if (sig && pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 &&
+	    !sigismember(&mask, sig)) {
+		for (i = 0; i < FLUSH_TRIES && atomic_load(&r->tid) == tid; i++)
+			sched_yield();
+	}
+	errno = saved_errno;
 }
 
 /* ---- per-thread alternate stacks ----------------------------------------- */

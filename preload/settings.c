@@ -17,11 +17,11 @@
 
 struct sw_settings sw_cfg;
 
-#define SW_DEFAULT_THRESHOLD_NS (50ull * 1000000ull)
-#define SW_DEFAULT_CALL_THRESHOLD_NS (10ull * 1000000ull)
+#define SW_DEFAULT_THRESHOLD_NS	      (50ull * 1000000ull)
+#define SW_DEFAULT_CALL_THRESHOLD_NS  (10ull * 1000000ull)
 #define SW_DEFAULT_SAMPLE_INTERVAL_NS (10ull * 1000000ull)
-#define SW_DEFAULT_HEARTBEAT_NS (10ull * 1000000000ull)
-#define SW_DEFAULT_STACKS_PER_SITE 4u
+#define SW_DEFAULT_HEARTBEAT_NS	      (10ull * 1000000000ull)
+#define SW_DEFAULT_STACKS_PER_SITE    4u
 
 /* Look NAME up in envp; NULL when absent. */
 static const char *env_get(char *const *envp, const char *name)
@@ -95,8 +95,7 @@ static int parse_bool(const char *s)
 }
 
 /* A decimal integer in [min, max]; -1 for anything else. */
-static int parse_uint(const char *s, uint64_t min, uint64_t max,
-		      uint64_t *out)
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -130,9 +129,8 @@ static void load_bool(int *field, char *const *envp, const char *name,
 		*field = b;
 }
 
-static void load_duration(uint64_t *field, char *const *envp,
-			  const char *name, uint64_t min_ns,
-			  void (*warn)(const char *))
+static void load_duration(uint64_t *field, char *const *envp, const char *name,
+			  uint64_t min_ns, void (*warn)(const char *))
 {
 	const char *v = env_get(envp, name);
 	uint64_t ns;
@@ -158,8 +156,8 @@ static void load_output(struct sw_settings *cfg, char *const *envp,
 	const char *v = env_get(envp, "STALLWATCH_OUTPUT");
 	size_t len;
 
-	snprintf(cfg->output_dir, sizeof(cfg->output_dir),
-		 "/tmp/stallwatch-%u", (unsigned)getuid());
+	snprintf(cfg->output_dir, sizeof(cfg->output_dir), "/tmp/stallwatch-%u",
+		 (unsigned)getuid());
 	if (!v)
 		return;
 	len = strlen(v);
@@ -201,8 +199,8 @@ void sw_settings_load(struct sw_settings *cfg, char *const *envp,
 		      "STALLWATCH_CALL_THRESHOLD", 1000, warn);
 	load_duration(&cfg->sample_interval_ns, envp,
 		      "STALLWATCH_SAMPLE_INTERVAL", 100000, warn);
-	load_duration(&cfg->heartbeat_ns, envp, "STALLWATCH_HEARTBEAT",
-		      1000000, warn);
+	load_duration(&cfg->heartbeat_ns, envp, "STALLWATCH_HEARTBEAT", 1000000,
+		      warn);
 	load_bool(&cfg->strict, envp, "STALLWATCH_STRICT", warn);
 	load_bool(&cfg->follow, envp, "STALLWATCH_FOLLOW", warn);
 	load_bool(&cfg->sampling, envp, "STALLWATCH_SAMPLE", warn);

@@ -225,6 +225,14 @@ int sw_sampler_signal(void);
  */
 int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
 		    uint32_t weight);
+/*
+ * sampler.c, for the wrappers: call right after storing slot->in_wrapper = 1
+ * and before the real (possibly sleeping) call.  If the watchdog sent a
+ * sample just before, it lands here, in user mode, instead of turning the
+ * real call's sleep into EINTR (nanosleep, poll, epoll_wait fail with EINTR
+ * even under SA_RESTART).  Costs a fence and two loads.
+ */
+void sw_sampler_flush(void);
 /* sampler.c: stop sampling (from sw_watchdog_stop); after fork, reset. */
 void sw_sampler_stop(void);
 void sw_sampler_atfork_child(void);

@@ -22,7 +22,7 @@
 #include <ucontext.h>
 
 #define SW_STR2(x) #x
-#define SW_STR(x) SW_STR2(x)
+#define SW_STR(x)  SW_STR2(x)
 
 static struct {
 	_Atomic int state; /* 0 untried, 1 ready, -1 unavailable */
@@ -45,20 +45,22 @@ int sw_stack_init(void)
 	if (atomic_load(&unw.state))
 		return atomic_load(&unw.state) > 0 ? 0 : -1;
 	sw_tls.guard++;
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	h = SW_REAL(dlopen)("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	if (h) {
-		unw.backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+		unw.backtrace =
+		    (int (*)(void **, int))dlsym(h, "unw_backtrace");
 		unw.init_local2 = (__typeof__(unw.init_local2))dlsym(
-			h, SW_STR(unw_init_local2));
+		    h, SW_STR(unw_init_local2));
 		unw.step = (__typeof__(unw.step))dlsym(h, SW_STR(unw_step));
 		unw.get_reg =
-			(__typeof__(unw.get_reg))dlsym(h, SW_STR(unw_get_reg));
-		unw.set_caching_policy = (__typeof__(unw.set_caching_policy))dlsym(
+		    (__typeof__(unw.get_reg))dlsym(h, SW_STR(unw_get_reg));
+		unw.set_caching_policy =
+		    (__typeof__(unw.set_caching_policy))dlsym(
 			h, SW_STR(unw_set_caching_policy));
-		unw.local_as = (unw_addr_space_t *)dlsym(
-			h, SW_STR(unw_local_addr_space));
+		unw.local_as =
+		    (unw_addr_space_t *)dlsym(h, SW_STR(unw_local_addr_space));
 	}
 	if (h && unw.backtrace && unw.init_local2 && unw.step && unw.get_reg &&
 	    unw.set_caching_policy && unw.local_as) {
@@ -128,8 +130,8 @@ static int fp_walk(uintptr_t fp, uint64_t *ips, int max, int *truncated)
 	return n;
 }
 
-__attribute__((noinline)) int sw_stack_capture(uint64_t *ips, int max,
-					       int skip, int *truncated)
+__attribute__((noinline)) int sw_stack_capture(uint64_t *ips, int max, int skip,
+					       int *truncated)
 {
 	void *buf[SW_MAX_IPS + 16];
 	int n, want, drop;

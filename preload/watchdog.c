@@ -4,8 +4,9 @@
  *
  * Every sample interval it scans the loop-slot registry (lock-free, see
  * shim.h).  A slot whose turn has run longer than the stall threshold, and
- * whose thread is not inside a wrapper (that call records its own stack),
- * is asked for a sample (sampler.c).  It also writes the heartbeat of a
+ * whose thread is not inside a wrapper (that call records its own stack)
+ * and is running rather than asleep in the kernel (thread_running()), is
+ * asked for a sample (sampler.c).  It also writes the heartbeat of a
  * loop that is a quarter interval late with its own (idle, or stuck), so
  * an idle loop of a live service still has current ones.
  *
@@ -29,10 +30,13 @@
  * its own.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +47,7 @@
 #define SLOW_AFTER_NS	(10ull * 1000000000ull)	 /* then every 10th interval */
 #define SLOWER_AFTER_NS (100ull * 1000000000ull) /* then every 100th */
 #define MAX_TICK_NS	(1000000000ull) /* tick at least every second */
+#define FRESH_NS	(50000ull) /* a thread state older than this is re-read */
 
 #define RLX memory_order_relaxed
 
@@ -52,11 +57,67 @@ static _Atomic int wd_stop;
 static _Atomic int wd_busy; /* the thread is between its stop check and sleep */
 static _Atomic unsigned wd_gen; /* bumped at fork: a parent's thread is gone */
 
+static int have_proc; /* /proc/self is readable (watchdog thread only) */
+
 /* Per-slot state, touched by the watchdog thread only. */
 static struct {
 	uint32_t tid, turn_seq;
 	uint64_t ticks; /* ticks seen over the threshold in this turn */
 } seen[SW_MAX_LOOP_THREADS];
+
+/*
+ * Is the thread running (or runnable) right now, rather than asleep in
+ * the kernel?  A signal that lands in a sleeping system call the shim
+ * does not wrap (a raw syscall(SYS_nanosleep), sigtimedwait, ...) makes it
+ * fail with EINTR even under SA_RESTART, and a sleeping thread is not
+ * burning CPU anyway.  A thread in user mode when tgkill runs takes the
+ * signal before it can enter another system call; what is left is a window
+ * of microseconds between this read and the tgkill.
+ * Raw system calls: the program may have closed or reused any fd.
+ */
+static int thread_running(uint32_t tid)
+{
+	char path[64], buf[512];
+	const char *p;
+	long n;
+	int fd;
+
+	if (!have_proc)
+		return 1; /* no /proc (a bare container): sample regardless */
+	snprintf(path, sizeof(path), "/proc/self/task/%u/stat", tid);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* the thread is gone */
+	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* "tid (comm) S ...": comm may hold ')' and spaces */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'R';
+}
+
+/*
+ * thread_running() with a fresh answer: if reading the state took long
+ * (this thread was preempted on a busy machine), the state may be stale,
+ * so read it again; the tgkill follows within a few hundred nanoseconds.
+ */
+static int running_now(uint32_t tid)
+{
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		uint64_t t0 = sw_now_ns();
+		int running = thread_running(tid);
+
+		if (!running)
+			return 0;
+		if (sw_now_ns() - t0 < FRESH_NS)
+			return 1;
+	}
+	return 0;
+}
 
 static uint32_t stride_for(uint64_t over_ns)
 {
@@ -97,7 +158,10 @@ static void scan(uint64_t now)
 			continue;
 		/* Still the same turn, still not in a wrapper: the handler
 		 * checks both again on the thread itself. */
-		if (atomic_load_explicit(&slot->turn_start_ns, RLX) != start)
+		if (!running_now(tid))
+			continue;
+		if (atomic_load_explicit(&slot->turn_start_ns, RLX) != start ||
+		    atomic_load_explicit(&slot->in_wrapper, RLX))
 			continue;
 		sw_sampler_kick(i, tid, seq, stride);
 	}
@@ -131,8 +195,14 @@ static void *watchdog_main(void *arg)
 	unsigned gen = (unsigned)(uintptr_t)arg;
 	uint64_t interval, heartbeat, last_beat, now, next;
 	struct timespec ts;
+	long fd;
 
 	sw_tls.guard = 1; /* for life: nothing this thread does is wrapped */
+	fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/stat",
+		     O_RDONLY | O_CLOEXEC);
+	have_proc = fd >= 0;
+	if (fd >= 0)
+		syscall(SYS_close, fd);
 	heartbeat =
 	    sw_cfg.heartbeat_ns ? sw_cfg.heartbeat_ns : MAX_TICK_NS * 10;
 	interval = sw_sampler_signal() ? sw_cfg.sample_interval_ns : 0;

@@ -1,8 +1,9 @@
 /*
  * wrap_dl.c - dlopen, dlmopen, dlclose, dl_iterate_phdr.
  *
- * Each raises sw_tls.in_loader around the real call: the loader lock may
- * be held, so the sampler must not unwind this thread now (DESIGN.md).
+ * Each raises sw_tls.in_loader and sw_loader_busy around the real call
+ * (sw_loader_enter): the loader lock may be held, so the sampler must not
+ * unwind now (DESIGN.md, shim.h).
  * After a dlopen, the new modules are recorded.
  *
  * glibc's dlopen looks at its caller's return address to pick the
@@ -10,7 +11,7 @@
  * shim would search with the shim's (empty) paths.  When the caller has
  * run paths of its own or lives in another namespace and names a library
  * without a '/', the wrapper tail-calls the real dlopen instead, so that
- * glibc sees the real caller; that path cannot raise in_loader, and the
+ * glibc sees the real caller; that path cannot raise the loader marks, and the
  * new modules are picked up later (sw_modules_refresh).
  */
 #undef _FORTIFY_SOURCE
@@ -26,7 +27,7 @@ static int caller_neutral(const char *file, void *caller)
 {
 	struct link_map *lm = NULL;
 	Lmid_t lmid = LM_ID_BASE;
-	const ElfW(Dyn) *dyn;
+	const ElfW(Dyn) * dyn;
 	Dl_info info;
 
 	if (!file || strchr(file, '/'))
@@ -45,9 +46,12 @@ static int caller_neutral(const char *file, void *caller)
 static void after_dlopen(void *handle)
 {
 	if (handle && sw_active && !sw_tls.guard) {
+		int saved = errno;
+
 		sw_tls.guard++;
 		sw_modules_scan();
 		sw_tls.guard--;
+		errno = saved;
 	}
 }
 
@@ -59,9 +63,9 @@ SW_EXPORT void *dlopen(const char *file, int mode)
 	 * jump, and glibc sees our caller as its own. */
 	if (!caller_neutral(file, SW_CALLER))
 		return SW_REAL(dlopen)(file, mode);
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	h = SW_REAL(dlopen)(file, mode);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	after_dlopen(h);
 	return h;
 }
@@ -72,9 +76,9 @@ SW_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 
 	if (!caller_neutral(file, SW_CALLER))
 		return SW_REAL(dlmopen)(lmid, file, mode);
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	h = SW_REAL(dlmopen)(lmid, file, mode);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	after_dlopen(h);
 	return h;
 }
@@ -83,9 +87,9 @@ SW_EXPORT int dlclose(void *handle)
 {
 	int r;
 
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	r = SW_REAL(dlclose)(handle);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	return r;
 }
 
@@ -94,8 +98,8 @@ SW_EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *),
 {
 	int r;
 
-	sw_tls.in_loader++;
+	sw_loader_enter();
 	r = SW_REAL(dl_iterate_phdr)(cb, data);
-	sw_tls.in_loader--;
+	sw_loader_leave();
 	return r;
 }

@@ -8,16 +8,16 @@
 #include "core.h"
 #include "real.h"
 
-#define SW_LOOP_WAIT(call, epfd, capable, real_call)                           \
-	do {                                                                   \
-		struct sw_wait w_;                                             \
-		int r_;                                                        \
-		if (sw_loop_wait_begin(&w_, call, epfd, capable) ==            \
-		    SW_WAIT_PASS)                                              \
-			return real_call;                                      \
-		r_ = real_call;                                                \
-		sw_loop_wait_end(&w_, SW_CALLER);                              \
-		return r_;                                                     \
+#define SW_LOOP_WAIT(call, epfd, capable, real_call)                \
+	do {                                                        \
+		struct sw_wait w_;                                  \
+		int r_;                                             \
+		if (sw_loop_wait_begin(&w_, call, epfd, capable) == \
+		    SW_WAIT_PASS)                                   \
+			return real_call;                           \
+		r_ = real_call;                                     \
+		sw_loop_wait_end(&w_, SW_CALLER);                   \
+		return r_;                                          \
 	} while (0)
 
 SW_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
@@ -30,17 +30,17 @@ SW_EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 SW_EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
 			  int timeout, const sigset_t *sigmask)
 {
-	SW_LOOP_WAIT(SW_CALL_EPOLL_PWAIT, epfd, timeout != 0,
-		     SW_REAL(epoll_pwait)(epfd, events, maxevents, timeout,
-					  sigmask));
+	SW_LOOP_WAIT(
+	    SW_CALL_EPOLL_PWAIT, epfd, timeout != 0,
+	    SW_REAL(epoll_pwait)(epfd, events, maxevents, timeout, sigmask));
 }
 
-SW_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events,
-			   int maxevents, const struct timespec *timeout,
+SW_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
+			   const struct timespec *timeout,
 			   const sigset_t *sigmask)
 {
-	SW_LOOP_WAIT(SW_CALL_EPOLL_PWAIT2, epfd,
-		     !timeout || timeout->tv_sec || timeout->tv_nsec,
-		     SW_REAL(epoll_pwait2)(epfd, events, maxevents, timeout,
-					   sigmask));
+	SW_LOOP_WAIT(
+	    SW_CALL_EPOLL_PWAIT2, epfd,
+	    !timeout || timeout->tv_sec || timeout->tv_nsec,
+	    SW_REAL(epoll_pwait2)(epfd, events, maxevents, timeout, sigmask));
 }

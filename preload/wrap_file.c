@@ -13,7 +13,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 
-#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE)
+#define NEEDS_MODE(flags) \
+	(((flags)&O_CREAT) || ((flags)&__O_TMPFILE) == __O_TMPFILE)
 
 static inline int opened(int fd)
 {
@@ -25,36 +26,36 @@ static inline int opened(int fd)
 	return fd;
 }
 
-#define SW_OPEN_BODY(real_call)                                                \
-	do {                                                                   \
-		struct sw_call_ctx c_;                                         \
-		int r_;                                                        \
-		if (sw_likely(!sw_call_begin(&c_)))                            \
-			return opened(real_call);                              \
-		r_ = opened(real_call);                                        \
-		sw_call_end(&c_, SW_CALL_OPEN, -1, SW_CAP_NO, SW_CALLER);      \
-		return r_;                                                     \
+#define SW_OPEN_BODY(real_call)                                           \
+	do {                                                              \
+		struct sw_call_ctx c_;                                    \
+		int r_;                                                   \
+		if (sw_likely(!sw_call_begin(&c_)))                       \
+			return opened(real_call);                         \
+		r_ = opened(real_call);                                   \
+		sw_call_end(&c_, SW_CALL_OPEN, -1, SW_CAP_NO, SW_CALLER); \
+		return r_;                                                \
 	} while (0)
 
-#define SW_OPENAT_BODY(real_call)                                              \
-	do {                                                                   \
-		struct sw_call_ctx c_;                                         \
-		int r_;                                                        \
-		if (sw_likely(!sw_call_begin(&c_)))                            \
-			return opened(real_call);                              \
-		r_ = opened(real_call);                                        \
-		sw_call_end(&c_, SW_CALL_OPENAT, -1, SW_CAP_NO, SW_CALLER);    \
-		return r_;                                                     \
+#define SW_OPENAT_BODY(real_call)                                           \
+	do {                                                                \
+		struct sw_call_ctx c_;                                      \
+		int r_;                                                     \
+		if (sw_likely(!sw_call_begin(&c_)))                         \
+			return opened(real_call);                           \
+		r_ = opened(real_call);                                     \
+		sw_call_end(&c_, SW_CALL_OPENAT, -1, SW_CAP_NO, SW_CALLER); \
+		return r_;                                                  \
 	} while (0)
 
-#define GET_MODE(flags, mode)                                                  \
-	do {                                                                   \
-		va_list ap_;                                                   \
-		if (NEEDS_MODE(flags)) {                                       \
-			va_start(ap_, flags);                                  \
-			mode = va_arg(ap_, mode_t);                            \
-			va_end(ap_);                                           \
-		}                                                              \
+#define GET_MODE(flags, mode)                       \
+	do {                                        \
+		va_list ap_;                        \
+		if (NEEDS_MODE(flags)) {            \
+			va_start(ap_, flags);       \
+			mode = va_arg(ap_, mode_t); \
+			va_end(ap_);                \
+		}                                   \
 	} while (0)
 
 SW_EXPORT int open(const char *path, int flags, ...)
@@ -136,15 +137,13 @@ SW_EXPORT int flock(int fd, int op)
 
 SW_EXPORT int lockf(int fd, int cmd, off_t len)
 {
-	SW_TIMED(int, SW_CALL_LOCKF, fd,
-		 cmd == F_LOCK ? SW_CAP_YES : SW_CAP_NO,
+	SW_TIMED(int, SW_CALL_LOCKF, fd, cmd == F_LOCK ? SW_CAP_YES : SW_CAP_NO,
 		 SW_REAL(lockf)(fd, cmd, len));
 }
 
 SW_EXPORT int lockf64(int fd, int cmd, off64_t len)
 {
-	SW_TIMED(int, SW_CALL_LOCKF, fd,
-		 cmd == F_LOCK ? SW_CAP_YES : SW_CAP_NO,
+	SW_TIMED(int, SW_CALL_LOCKF, fd, cmd == F_LOCK ? SW_CAP_YES : SW_CAP_NO,
 		 SW_REAL(lockf64)(fd, cmd, len));
 }
 

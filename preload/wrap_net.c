@@ -37,9 +37,9 @@ SW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 				 int flags, struct sockaddr *addr,
 				 socklen_t *addrlen)
 {
-	SW_TIMED(ssize_t, SW_CALL_RECVFROM, fd, msg_cap(flags),
-		 SW_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr,
-					 addrlen));
+	SW_TIMED(
+	    ssize_t, SW_CALL_RECVFROM, fd, msg_cap(flags),
+	    SW_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr, addrlen));
 }
 
 SW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -145,13 +145,13 @@ SW_EXPORT struct hostent *gethostbyname(const char *name)
 		 SW_REAL(gethostbyname)(name));
 }
 
-SW_EXPORT int gethostbyname_r(const char *name, struct hostent *ret,
-			      char *buf, size_t buflen,
-			      struct hostent **result, int *h_errnop)
+SW_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
+			      size_t buflen, struct hostent **result,
+			      int *h_errnop)
 {
-	SW_TIMED(int, SW_CALL_GETHOSTBYNAME_R, -1, SW_CAP_YES,
-		 SW_REAL(gethostbyname_r)(name, ret, buf, buflen, result,
-					  h_errnop));
+	SW_TIMED(
+	    int, SW_CALL_GETHOSTBYNAME_R, -1, SW_CAP_YES,
+	    SW_REAL(gethostbyname_r)(name, ret, buf, buflen, result, h_errnop));
 }
 
 SW_EXPORT int getnameinfo(const struct sockaddr *addr, socklen_t addrlen,

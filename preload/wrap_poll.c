@@ -25,22 +25,22 @@ static int poll_is_boundary(void)
 	struct sw_loop_slot *slot = sw_tls.slot;
 
 	return sw_active && !sw_tls.guard &&
-	       (!slot || atomic_load_explicit(&slot->epfd,
-					      memory_order_relaxed) < 0);
+	       (!slot ||
+		atomic_load_explicit(&slot->epfd, memory_order_relaxed) < 0);
 }
 
-#define SW_POLL_LOOP(call, capable, real_call)                                 \
-	do {                                                                   \
-		if (sw_unlikely(sw_cfg.poll_loops) && poll_is_boundary()) {    \
-			struct sw_wait w_;                                     \
-			int r_;                                                \
-			if (sw_loop_wait_begin(&w_, call, SW_POLL_LOOP_KEY,    \
-					       capable) != SW_WAIT_PASS) {     \
-				r_ = real_call;                                \
-				sw_loop_wait_end(&w_, SW_CALLER);              \
-				return r_;                                     \
-			}                                                      \
-		}                                                              \
+#define SW_POLL_LOOP(call, capable, real_call)                              \
+	do {                                                                \
+		if (sw_unlikely(sw_cfg.poll_loops) && poll_is_boundary()) { \
+			struct sw_wait w_;                                  \
+			int r_;                                             \
+			if (sw_loop_wait_begin(&w_, call, SW_POLL_LOOP_KEY, \
+					       capable) != SW_WAIT_PASS) {  \
+				r_ = real_call;                             \
+				sw_loop_wait_end(&w_, SW_CALLER);           \
+				return r_;                                  \
+			}                                                   \
+		}                                                           \
 	} while (0)
 
 SW_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)

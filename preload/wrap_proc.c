@@ -17,8 +17,7 @@ SW_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 		 SW_REAL(waitpid)(pid, status, options));
 }
 
-SW_EXPORT pid_t wait4(pid_t pid, int *status, int options,
-		      struct rusage *usage)
+SW_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *usage)
 {
 	SW_TIMED(pid_t, SW_CALL_WAIT4, -1, wait_cap(options),
 		 SW_REAL(wait4)(pid, status, options, usage));
@@ -37,8 +36,7 @@ SW_EXPORT pid_t wait(int *status)
 
 SW_EXPORT int system(const char *command)
 {
-	SW_TIMED(int, SW_CALL_SYSTEM, -1, SW_CAP_YES,
-		 SW_REAL(system)(command));
+	SW_TIMED(int, SW_CALL_SYSTEM, -1, SW_CAP_YES, SW_REAL(system)(command));
 }
 
 SW_EXPORT FILE *popen(const char *command, const char *type)

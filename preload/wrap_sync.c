@@ -30,19 +30,19 @@ static inline int sem_try(sem_t *sem, int *result)
 	return 0;
 }
 
-#define SW_SEM_WAIT(call, real_call)                                           \
-	do {                                                                   \
-		struct sw_call_ctx c_;                                         \
-		int r_;                                                        \
-		if (sw_likely(!sw_tls.in_turn))                                \
-			return real_call;                                      \
-		if (sem_try(sem, &r_))                                         \
-			return r_;                                             \
-		if (!sw_call_begin_slow(&c_))                                  \
-			return real_call;                                      \
-		r_ = real_call;                                                \
-		sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER);             \
-		return r_;                                                     \
+#define SW_SEM_WAIT(call, real_call)                               \
+	do {                                                       \
+		struct sw_call_ctx c_;                             \
+		int r_;                                            \
+		if (sw_likely(!sw_tls.in_turn))                    \
+			return real_call;                          \
+		if (sem_try(sem, &r_))                             \
+			return r_;                                 \
+		if (!sw_call_begin_slow(&c_))                      \
+			return real_call;                          \
+		r_ = real_call;                                    \
+		sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER); \
+		return r_;                                         \
 	} while (0)
 
 SW_EXPORT int sem_wait(sem_t *sem)
@@ -52,7 +52,8 @@ SW_EXPORT int sem_wait(sem_t *sem)
 
 SW_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 {
-	SW_SEM_WAIT(SW_CALL_SEM_TIMEDWAIT, SW_REAL(sem_timedwait)(sem, abstime));
+	SW_SEM_WAIT(SW_CALL_SEM_TIMEDWAIT,
+		    SW_REAL(sem_timedwait)(sem, abstime));
 }
 
 SW_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock,
@@ -63,20 +64,20 @@ SW_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock,
 }
 
 /* pthread_* return error numbers; errno is untouched either way. */
-#define SW_LOCK_WAIT(call, try_call, real_call)                                \
-	do {                                                                   \
-		struct sw_call_ctx c_;                                         \
-		int r_;                                                        \
-		if (sw_likely(!sw_tls.in_turn))                                \
-			return real_call;                                      \
-		r_ = try_call;                                                 \
-		if (r_ != EBUSY && r_ != EAGAIN)                               \
-			return r_;                                             \
-		if (!sw_call_begin_slow(&c_))                                  \
-			return real_call;                                      \
-		r_ = real_call;                                                \
-		sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER);             \
-		return r_;                                                     \
+#define SW_LOCK_WAIT(call, try_call, real_call)                    \
+	do {                                                       \
+		struct sw_call_ctx c_;                             \
+		int r_;                                            \
+		if (sw_likely(!sw_tls.in_turn))                    \
+			return real_call;                          \
+		r_ = try_call;                                     \
+		if (r_ != EBUSY && r_ != EAGAIN)                   \
+			return r_;                                 \
+		if (!sw_call_begin_slow(&c_))                      \
+			return real_call;                          \
+		r_ = real_call;                                    \
+		sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER); \
+		return r_;                                         \
 	} while (0)
 
 SW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -98,18 +99,18 @@ SW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 		     SW_REAL(pthread_rwlock_wrlock)(l));
 }
 
-#define SW_COND_WAIT(call, real_call)                                          \
-	do {                                                                   \
-		struct sw_call_ctx c_;                                         \
-		int r_;                                                        \
-		if (sw_likely(!sw_call_begin(&c_)))                            \
-			return real_call;                                      \
-		r_ = real_call;                                                \
-		if (sw_py_is_gil_cond(cond))                                   \
-			sw_gil_wait_end(&c_, call, SW_CALLER);                 \
-		else                                                           \
-			sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER);     \
-		return r_;                                                     \
+#define SW_COND_WAIT(call, real_call)                                      \
+	do {                                                               \
+		struct sw_call_ctx c_;                                     \
+		int r_;                                                    \
+		if (sw_likely(!sw_call_begin(&c_)))                        \
+			return real_call;                                  \
+		r_ = real_call;                                            \
+		if (sw_py_is_gil_cond(cond))                               \
+			sw_gil_wait_end(&c_, call, SW_CALLER);             \
+		else                                                       \
+			sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER); \
+		return r_;                                                 \
 	} while (0)
 
 SW_EXPORT int pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *m)

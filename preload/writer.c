@@ -29,12 +29,12 @@
 #define SW_TRACE_FD_MIN 900
 
 static _Atomic int trace_fd = -1;
-static _Atomic int stopped;	      /* 1 after a failure: no more writes */
-static _Atomic int inflight;	      /* sw_emit calls between fd load and write */
-static _Atomic uint64_t written;      /* bytes in the file */
-static _Atomic uint64_t dropped;      /* records not written */
-static _Atomic int moving;	      /* one evacuation at a time */
-static pid_t trace_pid; /* the process the file belongs to */
+static _Atomic int stopped;	 /* 1 after a failure: no more writes */
+static _Atomic int inflight;	 /* sw_emit calls between fd load and write */
+static _Atomic uint64_t written; /* bytes in the file */
+static _Atomic uint64_t dropped; /* records not written */
+static _Atomic int moving;	 /* one evacuation at a time */
+static pid_t trace_pid;		 /* the process the file belongs to */
 static dev_t trace_dev;
 static ino_t trace_ino;
 static char trace_path[1200];
@@ -64,8 +64,8 @@ int sw_writer_active(void)
 
 int sw_writer_owns_fd(int fd)
 {
-	return fd >= 0 && fd == atomic_load_explicit(&trace_fd,
-						     memory_order_relaxed);
+	return fd >= 0 &&
+	       fd == atomic_load_explicit(&trace_fd, memory_order_relaxed);
 }
 
 int sw_writer_fd(void)
@@ -124,6 +124,12 @@ int sw_emit(const void *rec, size_t len)
 	if (syscall(SYS_fstat, fd, &st) != 0 || st.st_dev != trace_dev ||
 	    st.st_ino != trace_ino) {
 		stop("trace fd was closed or replaced behind our back:", 0);
+		goto drop;
+	}
+	/* Deleted (the output directory was removed): nobody could read
+	 * what we write, and the disk space would only be freed at exit. */
+	if (st.st_nlink == 0) {
+		stop("trace file was deleted:", 0);
 		goto drop;
 	}
 	/* Exceeding RLIMIT_FSIZE would send SIGXFSZ, which kills the host:
@@ -215,10 +221,9 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 			snprintf(trace_path, sizeof(trace_path),
 				 "%s/%s.%d.%d%s", dir, comm, pid, n,
 				 SW_TRACE_SUFFIX);
-		fd = (int)syscall(SYS_openat, AT_FDCWD, trace_path,
-				  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-					  O_CLOEXEC,
-				  0600);
+		fd = (int)syscall(
+		    SYS_openat, AT_FDCWD, trace_path,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}

@@ -87,15 +87,20 @@ for pid in $pids; do
 done
 
 total_runs=0
+total_cpu=0
 for mode in $modes; do
 	log="$out/log.$mode"
 	[ -f "$log" ] || continue
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-	echo "fuzz.sh: $mode: ${runs:-?} executions; $(grep -E '^(==[0-9]+==ERROR|SUMMARY)' "$log" | head -2 | tr '\n' ' ')"
+	# CPU time (the harness prints it at exit): on a shared machine the
+	# wall time of -max_total_time is not the time spent fuzzing.
+	cpu=$(sed -n 's/^stat::cpu_seconds: *//p' "$log" | tail -1)
+	echo "fuzz.sh: $mode: ${runs:-?} executions, ${cpu:-?} CPU seconds; $(grep -E '^(==[0-9]+==ERROR|SUMMARY)' "$log" | head -2 | tr '\n' ' ')"
 	total_runs=$((total_runs + ${runs:-0}))
+	total_cpu=$((total_cpu + ${cpu:-0}))
 done
 found=$(ls "$out" | grep -E -- '-(crash|leak|timeout|oom|slow-unit)-' || true)
-echo "fuzz.sh: $total_runs executions in all"
+echo "fuzz.sh: $total_runs executions, $total_cpu CPU seconds in all"
 if [ -n "$found" ] || [ "$status" -ne 0 ]; then
 	echo "fuzz.sh: FOUND (see $out/log.*):" >&2
 	for f in $found; do echo "  $out/$f" >&2; done

@@ -135,6 +135,18 @@ group_cpu_ns() { # pgid
 	done
 	echo "$total"
 }
+# Loop turns the shim counted in this run's trace (all loops, all
+# processes), from the analyzer's JSON; 0 when there is no trace.
+trace_turns() {
+	[ -d "$TRACE_DIR" ] || { echo 0; return; }
+	"$SW" report --format json --no-symbols -q "$TRACE_DIR" 2>/dev/null | "$PY" -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)
+    print(sum(l.get("turns") or 0 for p in r.get("processes") or [] for l in p.get("loops") or []))
+except Exception:
+    print(0)' 2>/dev/null || echo 0
+}
 trace_bytes() {
 	[ -d "$TRACE_DIR" ] || { echo 0; return; }
 	du -sb "$TRACE_DIR" 2>/dev/null | cut -f1
@@ -295,14 +307,57 @@ http_server_run() { # name variant pair cmd...
 		rec server "$name" "$var" "$pair" "rps=0 errors=no-listen"
 		return
 	fi
-	wrk_run "$PORT" 1 >/dev/null # warm-up: imports, JIT, first connections
-	local c0 c1
+	local c0 c1 warm
+	warm=$(wrk_run "$PORT" 1) # warm-up: imports, JIT, first connections
+	warm=${warm#*reqs=}
 	c0=$(group_cpu_ns "$SPID")
 	res=$(wrk_run "$PORT" "$SECS")
 	c1=$(group_cpu_ns "$SPID")
 	end_server
-	rec server "$name" "$var" "$pair" "$res cpu_ns=$((c1 - c0)) trace_bytes=$(trace_bytes)"
+	rec server "$name" "$var" "$pair" "$res cpu_ns=$((c1 - c0)) warm_reqs=${warm%% *} turns=$(trace_turns) trace_bytes=$(trace_bytes)"
 	rm -rf "$TRACE_DIR"
+}
+
+# Wrapped calls per request, counted once per server with `strace -c`
+# attached after start-up (so imports and start-up reads do not count)
+# during a short load.  Only a count: the timings come from the runs above.
+WRAPPED_SYSCALLS=" read write pread64 pwrite64 readv writev preadv pwritev recvfrom recvmsg sendto sendmsg connect accept accept4 poll ppoll select pselect6 open openat fsync fdatasync msync flock nanosleep clock_nanosleep wait4 waitid "
+count_calls() { # name load-function cmd...
+	local name=$1 load=$2 pids=() p sc reqs
+	shift 2
+	have strace || return
+	pick_port
+	start_server "$WORK/$name-count.log" "$@" "$PORT"
+	wait_port "$PORT" 20 || { end_server; return; }
+	"$load" 1 >/dev/null
+	for p in $(pgrep -g "$SPID"); do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = timeout ] || pids+=(-p "$p")
+	done
+	sc=$WORK/$name.strace-c
+	strace -f -c -o "$sc" "${pids[@]}" 2>/dev/null &
+	local spid=$!
+	sleep 1
+	reqs=$("$load" 2)
+	reqs=${reqs#*reqs=}
+	kill -INT "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	end_server
+	[ -s "$sc" ] || return
+	# strace -c rows: % time, seconds, usecs/call, calls, [errors,] syscall
+	awk -v wrapped="$WRAPPED_SYSCALLS" -v reqs="${reqs%% *}" '
+		NF >= 5 && $4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ && $NF != "total" {
+			if (index(wrapped, " " $NF " ")) calls += $4
+			if ($NF ~ /^epoll_p?wait2?$/) waits += $4
+		}
+		END { printf "reqs=%d calls=%d waits=%d\n", reqs, calls, waits }' "$sc" |
+		while read -r line; do rec count "$name" strace 1 "$line"; done
+}
+wrk_load() { wrk_run "$PORT" "$1"; }
+redis_load() { # seconds -> "reqs=N"
+	local n=$((5000 * $1))
+	"${PIN_CLIENT[@]}" timeout 60 redis-benchmark -h 127.0.0.1 -p "$PORT" -c 50 -n "$n" \
+		-t set,get -q >/dev/null 2>&1
+	echo "reqs=$((2 * n))"
 }
 
 bench_http() { # name variants -- cmd...
@@ -315,6 +370,7 @@ bench_http() { # name variants -- cmd...
 		log "  round $p/$PAIRS"
 		for v in "${variants[@]}"; do http_server_run "$name" "$v" "$p" "$@"; done
 	done
+	count_calls "$name" wrk_load "$@"
 }
 
 bench_redis() {
@@ -349,11 +405,13 @@ bench_redis() {
 			set=$(awk '/^SET: .*requests per second/ {print $2}' <<<"$res")
 			get=$(awk '/^GET: .*requests per second/ {print $2}' <<<"$res")
 			# CPU time covers SET and GET together: one figure per run.
-			rec server redis-set "$v" "$p" "rps=${set:-0} reqs=$((2 * nn)) cpu_ns=$((c1 - c0)) trace_bytes=$(trace_bytes)"
+			rec server redis-set "$v" "$p" "rps=${set:-0} reqs=$((2 * nn)) cpu_ns=$((c1 - c0)) turns=$(trace_turns) warm_reqs=0 trace_bytes=$(trace_bytes)"
 			rec server redis-get "$v" "$p" "rps=${get:-0} reqs=$((2 * nn)) cpu_ns=$((c1 - c0))"
 			rm -rf "$TRACE_DIR"
 		done
 	done
+	count_calls redis-set redis_load redis-server --bind 127.0.0.1 --save '' --appendonly no \
+		--daemonize no --protected-mode yes --dir "$WORK" --port
 }
 
 # ---- strict mode under a flood ------------------------------------------

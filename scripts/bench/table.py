@@ -253,6 +253,10 @@ class Report:
                 res = verdict(ok) if lim is not None else "anchor"
                 if lim is not None and ratio is not None and not ok:
                     res += " (by %.1f pts)" % ((lim - ratio) * 100)
+                if lim is not None and len(prs) >= 2:
+                    spread = (max(prs) - min(prs)) * 100
+                    if spread > 2 * (1 - lim) * 100:
+                        res += "; rounds spread %.0f pts" % spread
                 self.rows.append(("%s, %s" % (labels[name], vlabel[var]), fmt(plain, " req/s"),
                                   fmt(v, " req/s"),
                                   ("%.1f%% of plain" % (ratio * 100) if ratio else "n/a") + cpu_txt,
@@ -268,6 +272,40 @@ class Report:
                          "%.2f" % (plain_cpu / 1e3) if plain_cpu else "n/a",
                          ("; trace written %.0f KiB" % (tb / 1024)) if tb else "",
                          ("; wrk reported: " + " ".join(errs)) if errs else ""))
+
+    def server_model(self):
+        """Server overhead predicted from the hot-path costs: per request,
+        the loop turns the shim counted (its trace) times the turn cost, plus
+        the wrapped calls strace counted times the loop-thread call cost,
+        over the plain server's CPU time per request.  An upper bound: it
+        charges every wrapped call the loop-thread price."""
+        turn = self.ab("ab-turn", "shim")[0]
+        labels = {"redis-set": "Redis SET+GET", "aiohttp": "aiohttp", "node": "Node http"}
+        for name in ("redis-set", "aiohttp", "node"):
+            cnt = self.get("count", name, "strace")
+            plain_runs = self.get("server", name, "plain")
+            if not cnt or not plain_runs or turn is None or not cnt[0].get("reqs"):
+                continue
+            calls_per_req = cnt[0]["calls"] / cnt[0]["reqs"]
+            plain_cpu = med([self.cpu_per_req(r) for r in plain_runs])
+            for var, cmode, tgt, lim in (("default", "shim", "≥ 99% of plain", 0.99),
+                                         ("strict", "shimstrict", "≥ 97% of plain", 0.97)):
+                call = self.ab("ab-io", cmode)[0]
+                tpr = med([r["turns"] / (r["reqs"] + (r.get("warm_reqs") or 0))
+                           for r in self.get("server", name, var)
+                           if isinstance(r.get("turns"), float) and r.get("turns") and r.get("reqs")])
+                if call is None or tpr is None or not plain_cpu:
+                    continue
+                cost = tpr * turn + calls_per_req * call
+                ratio = 1 / (1 + cost / plain_cpu)
+                ok = ratio >= lim
+                self.rows.append((
+                    "%s, %s mode: predicted from the hot-path costs" % (labels[name], var),
+                    "%.2f µs CPU/req" % (plain_cpu / 1e3),
+                    "+%.0f ns/req" % cost,
+                    "%.2f%% of plain (%.2f turns/req × %.0f ns + %.2f calls/req × %.0f ns)" %
+                    (ratio * 100, tpr, turn, calls_per_req, call),
+                    tgt, verdict(ok) + " (model)"))
 
     # ---- flood ----
     def flood(self):
@@ -382,6 +420,7 @@ class Report:
         self.hot()
         self.callgrind()
         self.servers()
+        self.server_model()
         self.flood()
         self.analyzer()
         self.rss()

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,9 +44,16 @@ static FILE *devnull;
 
 static void cleanup(void)
 {
+	struct rusage ru;
+
 	unlink(trace_path);
 	unlink(perfmap_path);
 	rmdir(dir);
+	/* CPU time, for scripts/fuzz.sh's summary: on a shared machine the
+	 * wall time of -max_total_time is not the time spent fuzzing. */
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		fprintf(stderr, "stat::cpu_seconds: %ld\n",
+			(long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec));
 }
 
 static int put_file(const char *path, const uint8_t *data, size_t size)

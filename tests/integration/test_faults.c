@@ -11,7 +11,9 @@
  *                 not kill the host for the shim's writes;
  *   dir removed   the output directory is deleted mid-run;
  *   fd games      the program closes every fd or dup2s over the trace fd,
- *                 through libc and through raw syscalls;
+ *                 through libc, libc's syscall() and inline syscalls;
+ *   perf map      a JIT perf map copied at exit under a file size limit;
+ *   fd 2 is data  a daemon's data file on fd 2 gets no shim warning;
  *   EINTR         no call of the host fails with EINTR because of the shim.
  *
  * For each write failure: the host's stdout, data and exit status are those
@@ -360,6 +362,62 @@ START_TEST(test_outdir_removed)
 }
 END_TEST
 
+/* A daemon that closed fds 0-2 and opened its data files on them: a
+ * warning the shim prints "on stderr" must not land in fd 2's data. */
+START_TEST(test_stderr_is_data)
+{
+	const char *tmp = sw_t_tmpdir("faults-stderr");
+	char dir[4200], outdir[4300], cmd[9000];
+	struct run plain, shim;
+	char *out = NULL;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s'", PROG("fault_stderr"), dir,
+		 outdir);
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	shim = run_cmd(dir, outdir,
+		       "STALLWATCH_THRESHOLD=1ms STALLWATCH_CALL_THRESHOLD=1us",
+		       NULL, cmd);
+	ck_assert_msg(plain.rc == 0, "fails without the shim: %d", plain.rc);
+	sw_t_sh(&out, "head -c 300 '%s/data2'", dir);
+	ck_assert_msg(shim.rc == 0,
+		      "the program's data on fd 2 was corrupted under the shim "
+		      "(exit %d); data2 starts: %s",
+		      shim.rc, out);
+	free(out);
+	run_free(&plain);
+	run_free(&shim);
+}
+END_TEST
+
+/* A perf map larger than the file size limit the program set before
+ * exiting: the shim's copy at exit must not draw SIGXFSZ. */
+START_TEST(test_perfmap_copy_fsize)
+{
+	const char *tmp = sw_t_tmpdir("faults-pmfsize");
+	char dir[4200], outdir[4300], cmd[4400];
+	struct run plain, shim;
+	int pid;
+
+	snprintf(dir, sizeof(dir), "%s", tmp);
+	snprintf(outdir, sizeof(outdir), "%s/traces", dir);
+	snprintf(cmd, sizeof(cmd), "'%s'", PROG("fault_perfmap"));
+	plain = run_cmd(dir, NULL, NULL, NULL, cmd);
+	if (sscanf(plain.err, "pid %d", &pid) == 1)
+		sw_t_sh(NULL, "rm -f /tmp/perf-%d.map", pid);
+	shim = run_cmd(dir, outdir, NULL, NULL, cmd);
+	if (sscanf(shim.err, "pid %d", &pid) == 1)
+		sw_t_sh(NULL, "rm -f /tmp/perf-%d.map", pid);
+	ck_assert_int_eq(plain.rc, 0);
+	assert_same("perf map copy over RLIMIT_FSIZE", &plain, &shim);
+	ck_assert_msg(count_lines_with(shim.err, "stallwatch") <= 1,
+		      "more than one warning: %s", shim.err);
+	run_free(&plain);
+	run_free(&shim);
+}
+END_TEST
+
 /* closefds (the foundation's program): libc closes are refused without a
  * word; raw syscalls that close or replace the trace fd stop recording
  * with one warning.  Either way the data and output are the host's. */
@@ -393,6 +451,12 @@ static void fd_games(const char *mode, int warnings)
 START_TEST(test_fd_closed_libc)
 {
 	fd_games("libc", 0);
+}
+END_TEST
+
+START_TEST(test_fd_closed_syscall)
+{
+	fd_games("syscall", 0);
 }
 END_TEST
 
@@ -443,7 +507,10 @@ Suite *sw_suite_faults(void)
 	tcase_add_test(write, test_disk_full);
 	tcase_add_test(write, test_rlimit_fsize);
 	tcase_add_test(write, test_outdir_removed);
+	tcase_add_test(write, test_perfmap_copy_fsize);
+	tcase_add_test(write, test_stderr_is_data);
 	tcase_add_test(write, test_fd_closed_libc);
+	tcase_add_test(write, test_fd_closed_syscall);
 	tcase_add_test(write, test_fd_closed_raw);
 	suite_add_tcase(s, write);
 

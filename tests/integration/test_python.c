@@ -471,6 +471,77 @@ START_TEST(py_gil_wait)
 }
 END_TEST
 
+/* Bad frame chains (unmapped pointer, a cycle) while the loop thread
+ * blocks: the process survives, the call is recorded, at most the one
+ * fake frame is shown. */
+START_TEST(py_hostile_frames)
+{
+	static const char *const modes[] = {"garbage", "cycle"};
+	char fails[8000] = "", base[4096], dir[4200], script[12000];
+	size_t len = 0, sl;
+	int i, m;
+
+	find_interps();
+	for (m = 0; m < 2; m++) {
+		snprintf(base, sizeof(base), "%s", sw_t_tmpdir(modes[m]));
+		/* all interpreters at once: each mostly sleeps */
+		script[0] = 0;
+		for (i = 0, sl = 0; i < ninterps; i++)
+			sl += (size_t)snprintf(
+			    script + sl,
+			    sl < sizeof(script) ? sizeof(script) - sl : 0,
+			    "( '%s' run -q -o '%s/%d' -- '%s' '%s' '%s' "
+			    ">'%s/%d.log' 2>&1 ) & ",
+			    sw_t_build("stallwatch"), base, i, interps[i].path,
+			    sw_t_src("tests/progs/python/py_hostile.py"),
+			    modes[m], base, i);
+		sw_t_sh(NULL, "%s wait", script);
+		for (i = 0; i < ninterps; i++) {
+			json_t *rep, *site, *fr;
+			char *out = NULL;
+			const char *bad = NULL;
+			size_t k;
+			int npy = 0;
+
+			snprintf(dir, sizeof(dir), "%s/%d", base, i);
+			sw_t_sh(&out, "cat '%s.log'", dir);
+			if (!out || !strstr(out, "survived"))
+				bad = "the program did not survive";
+			free(out);
+			rep = bad ? NULL : sw_t_report(dir, NULL);
+			site = rep ? sw_t_find_site(rep, "blocking-call",
+						    "usleep", NULL)
+				   : NULL;
+			if (!bad && !site)
+				bad = "no blocking-call usleep site";
+			if (site && json_integer_value(json_object_get(
+					site, "max_ns")) < 200000000)
+				bad = "the usleep site is shorter than 200 ms";
+			if (site)
+				json_array_foreach (
+				    json_object_get(site, "frames"), k, fr)
+					if (is_str(json_object_get(fr, "lang"),
+						   "python"))
+						npy++;
+			if (site && npy > (m == 0 ? 0 : 1))
+				bad = "too many Python frames from a bad chain";
+			json_decref(rep);
+			fprintf(stderr, "python %-16s hostile-%-8s %s%s\n",
+				interps[i].label, modes[m],
+				bad ? "FAIL: " : "ok", bad ? bad : "");
+			if (bad)
+				len += (size_t)snprintf(
+				    fails + len,
+				    len < sizeof(fails) ? sizeof(fails) - len
+							: 0,
+				    "\n  %s %s: %s", interps[i].label, modes[m],
+				    bad);
+		}
+	}
+	ck_assert_msg(!fails[0], "hostile frame chains:%s", fails);
+}
+END_TEST
+
 /* An interpreter we can't walk: native stacks and one note. */
 START_TEST(py_unsupported_note)
 {
@@ -521,15 +592,14 @@ START_TEST(js_spin)
 	char *out = NULL, sites[3000];
 	json_t *rep, *site, *fr;
 	size_t i, j;
-	int rc, found = 0;
+	int rc, found = 0, demangled = 0;
 
 	if (!sw_t_have("node")) {
 		sw_t_skip("node is not installed");
 		return;
 	}
-	rc = sw_t_sh(&out,
-		     "'%s' run -q -o '%s' -- node --perf-basic-prof "
-		     "--interpreted-frames-native-stack '%s'",
+	/* --js sets NODE_OPTIONS=--perf-basic-prof (the user's way in) */
+	rc = sw_t_sh(&out, "'%s' run --js -q -o '%s' -- node '%s'",
 		     sw_t_build("stallwatch"), dir,
 		     sw_t_src("tests/progs/js_spin.js"));
 	ck_assert_msg(rc == 0, "node exited %d: %.500s", rc, out ? out : "");
@@ -549,6 +619,10 @@ START_TEST(js_spin)
 			if (is_str(json_object_get(fr, "lang"), "js") && fn &&
 			    strstr(fn, "spinHard"))
 				found = 1;
+			/* Node's own C++ frames, demangled */
+			if (is_str(json_object_get(fr, "lang"), "native") &&
+			    fn && strstr(fn, "v8::"))
+				demangled = 1;
 		}
 	}
 	if (!found) {
@@ -560,6 +634,8 @@ START_TEST(js_spin)
 	json_decref(rep);
 	ck_assert_msg(found,
 		      "no cpu-stall site with a js frame naming spinHard");
+	ck_assert_msg(demangled,
+		      "no demangled v8:: frame in the cpu-stall sites");
 }
 END_TEST
 
@@ -579,6 +655,7 @@ Suite *sw_suite_python(void)
 	tcase_add_test(calls, py_worker_no_leak);
 	tcase_add_test(calls, py_uvloop);
 	tcase_add_test(calls, py_unsupported_note);
+	tcase_add_test(calls, py_hostile_frames);
 	suite_add_tcase(s, calls);
 	tcase_set_timeout(cpu, 180);
 	tcase_add_test(cpu, py_cpu);

@@ -4,11 +4,14 @@
  * loop stalls before and after the closing, so the shim has records to
  * write while the data file is open.
  *
- * usage: closefds DATAFILE [libc|raw]
- *   libc: closefrom, close_range, a close() loop, and dup2 of the data
- *         file over every fd number up to 2048 (the trace fd included);
- *   raw:  the same with raw syscalls the shim cannot see, so the trace fd
- *         really is closed and its number reused for the data file.
+ * usage: closefds DATAFILE [libc|syscall|raw]
+ *   libc:    closefrom, close_range, a close() loop, and dup2 of the data
+ *            file over every fd number up to 2048 (the trace fd included);
+ *   syscall: close and dup2 through libc's syscall(), as libuv and some
+ *            daemons do;
+ *   raw:     the same with inline syscall instructions the shim cannot
+ *            see, so the trace fd really is closed and its number reused
+ *            for the data file.
  * Exits 0 when the data is intact, 1 when not, 2 on a setup error.
  */
 #include <errno.h>
@@ -24,7 +27,7 @@
 #include <unistd.h>
 
 #define DATA_SIZE (256 * 1024)
-#define MAX_FD 2048
+#define MAX_FD	  2048
 
 static unsigned char pattern(size_t i)
 {
@@ -54,7 +57,8 @@ static int run_loop(void)
 		return -1;
 	while (done < 2) {
 		if (epoll_wait(epfd, out, 2, 1000) > 0) {
-			if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+			if (read(tfd, &ticks, sizeof(ticks)) < 0 &&
+			    errno != EAGAIN)
 				return -1;
 			stall_callback();
 			done++;
@@ -66,13 +70,47 @@ static int run_loop(void)
 	return 0;
 }
 
-static void close_everything(int raw)
+enum mode { LIBC, SYSCALL, RAW };
+
+/* A system call no library can intercept. */
+static long raw_syscall(long n, long a, long b)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void close_fd(enum mode mode, int fd)
+{
+	if (mode == RAW)
+		raw_syscall(SYS_close, fd, 0);
+	else if (mode == SYSCALL)
+		syscall(SYS_close, fd);
+	else
+		close(fd);
+}
+
+static void dup_fd(enum mode mode, int fd, int other)
+{
+	if (mode == RAW)
+		raw_syscall(SYS_dup2, fd, other);
+	else if (mode == SYSCALL)
+		syscall(SYS_dup2, fd, other);
+	else
+		dup2(fd, other);
+}
+
+static void close_everything(enum mode mode)
 {
 	int fd;
 
-	if (raw) {
+	if (mode != LIBC) {
 		for (fd = 3; fd < 65536; fd++)
-			syscall(SYS_close, fd);
+			close_fd(mode, fd);
 		return;
 	}
 	closefrom(3);
@@ -84,19 +122,24 @@ static void close_everything(int raw)
 int main(int argc, char **argv)
 {
 	static unsigned char buf[DATA_SIZE], back[DATA_SIZE];
-	int raw = argc > 2 && strcmp(argv[2], "raw") == 0;
+	enum mode mode = LIBC;
 	int fd, other, i;
 	size_t n;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: closefds DATAFILE [libc|raw]\n");
+		fprintf(stderr,
+			"usage: closefds DATAFILE [libc|syscall|raw]\n");
 		return 2;
 	}
+	if (argc > 2 && strcmp(argv[2], "raw") == 0)
+		mode = RAW;
+	else if (argc > 2 && strcmp(argv[2], "syscall") == 0)
+		mode = SYSCALL;
 	if (run_loop() != 0) {
 		perror("closefds: loop");
 		return 2;
 	}
-	close_everything(raw);
+	close_everything(mode);
 	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
 		perror("closefds: open");
@@ -107,10 +150,7 @@ int main(int argc, char **argv)
 	for (other = 3; other < MAX_FD; other++) {
 		if (other == fd)
 			continue;
-		if (raw)
-			syscall(SYS_dup2, fd, other);
-		else
-			dup2(fd, other);
+		dup_fd(mode, fd, other);
 	}
 	for (n = 0; n < DATA_SIZE; n++)
 		buf[n] = pattern(n);

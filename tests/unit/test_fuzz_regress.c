@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../analyzer/model.h"
 #include "../../analyzer/perfmap.h"
 #include "../support.h"
+#include "tracebuild.h"
 
 int sw_gate_judge(const struct sw_report *rep, int argc, char **argv);
 
@@ -278,10 +280,97 @@ START_TEST(test_corpus_perfmaps)
 }
 END_TEST
 
+/*
+ * Named pipes where the analyzer expects files: a trace, the perf map
+ * beside it, a module a trace names.  Opening a FIFO for reading blocks
+ * until someone writes, so a careless open() hangs `stallwatch report`
+ * (and a CI gate) forever on a crafted directory or trace.  Each case must
+ * finish (the test case's timeout catches a hang) and either report or
+ * refuse with one line.
+ */
+static void fifo_case(const char *name, int make_trace, const char *fifo_rel,
+		      const char *module_path, int no_symbols)
+{
+	char dir[4096], path[4200], fifo[4200];
+	struct sw_report rep;
+	struct sw_load_opts opts = {.no_symbols = no_symbols, .quiet = 1};
+	char *paths[1] = {dir};
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", sw_t_tmpdir(name));
+	if (make_trace) {
+		static const uint64_t ips[] = {0x400100, 0x400200};
+		struct sw_segment seg = {0x400000, 0x401000, 0, 5, 0};
+		struct tb b;
+		struct tb_ev e;
+
+		tb_begin(&b, 42, "prog", 4, "prog");
+		tb_module(&b, module_path ? module_path : "/bin/true", 0,
+			  0x400000, &seg, 1, NULL, 0, SW_MOD_MAIN);
+		tb_loop(&b, 1, 42, 1000, "prog");
+		memset(&e, 0, sizeof(e));
+		e.kind = SW_EV_CALL;
+		e.call = 1;
+		e.tid = 42;
+		e.loop_id = 1;
+		e.start_ns = 2000;
+		e.duration_ns = 100000000;
+		e.ips = ips;
+		e.nips = 2;
+		tb_event(&b, &e);
+		tb_end(&b, 200000000);
+		snprintf(path, sizeof(path), "%s/prog.42.swtrace", dir);
+		ck_assert_int_eq(tb_write(&b, path), 0);
+		tb_free(&b);
+	}
+	if (fifo_rel) {
+		snprintf(fifo, sizeof(fifo), "%s/%s", dir, fifo_rel);
+		ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	}
+	rc = sw_report_load(&rep, paths, 1, &opts);
+	if (rc == 0)
+		sw_report_free(&rep);
+}
+
+START_TEST(test_fifo_trace)
+{
+	/* `stallwatch report DIR` where DIR holds a FIFO named *.swtrace */
+	fifo_case("fifo-trace", 1, "evil.7.swtrace", NULL, 1);
+}
+END_TEST
+
+START_TEST(test_fifo_perfmap)
+{
+	/* a FIFO where the JIT perf map of a trace would be */
+	fifo_case("fifo-perfmap", 1, "prog.42.perfmap", NULL, 1);
+}
+END_TEST
+
+START_TEST(test_fifo_module)
+{
+	/* a trace naming a FIFO as one of its modules (symbols on) */
+	char fifo[4200];
+
+	snprintf(fifo, sizeof(fifo), "%s/mod.so", sw_t_build("tmp"));
+	unlink(fifo);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	fifo_case("fifo-module", 1, NULL, fifo, 0);
+	unlink(fifo);
+}
+END_TEST
+
 Suite *sw_suite_fuzz_regress(void)
 {
 	Suite *s = suite_create("fuzz_regress");
 	TCase *tc = tcase_create("inputs");
+	TCase *fifo = tcase_create("fifos");
+
+	/* A hang is the bug: fail fast. */
+	tcase_set_timeout(fifo, 10);
+	tcase_add_test(fifo, test_fifo_trace);
+	tcase_add_test(fifo, test_fifo_perfmap);
+	tcase_add_test(fifo, test_fifo_module);
+	suite_add_tcase(s, fifo);
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_regress_fast);

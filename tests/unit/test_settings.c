@@ -143,28 +143,28 @@ END_TEST
 START_TEST(test_garbage_keeps_defaults)
 {
 	static const char *const bad[] = {
-		"STALLWATCH_THRESHOLD=banana",
-		"STALLWATCH_THRESHOLD=",
-		"STALLWATCH_THRESHOLD=-5ms",
-		"STALLWATCH_THRESHOLD=10 parsecs",
-		"STALLWATCH_THRESHOLD=0",
-		"STALLWATCH_THRESHOLD=99999999999999999999s",
-		"STALLWATCH_CALL_THRESHOLD=1e3",
-		"STALLWATCH_CALL_THRESHOLD=5ms5",
-		"STALLWATCH_SAMPLE_INTERVAL=1ns",
-		"STALLWATCH_SAMPLE_INTERVAL=fast",
-		"STALLWATCH_HEARTBEAT=0.1us",
-		"STALLWATCH_STRICT=maybe",
-		"STALLWATCH_STRICT=2",
-		"STALLWATCH_FOLLOW=",
-		"STALLWATCH_SAMPLE=nope",
-		"STALLWATCH_POLL_LOOPS=11",
-		"STALLWATCH_DISABLE=please",
-		"STALLWATCH_STACKS_PER_SITE=0",
-		"STALLWATCH_STACKS_PER_SITE=-1",
-		"STALLWATCH_STACKS_PER_SITE=4x",
-		"STALLWATCH_STACKS_PER_SITE=99999999999999999999999",
-		"STALLWATCH_OUTPUT=",
+	    "STALLWATCH_THRESHOLD=banana",
+	    "STALLWATCH_THRESHOLD=",
+	    "STALLWATCH_THRESHOLD=-5ms",
+	    "STALLWATCH_THRESHOLD=10 parsecs",
+	    "STALLWATCH_THRESHOLD=0",
+	    "STALLWATCH_THRESHOLD=99999999999999999999s",
+	    "STALLWATCH_CALL_THRESHOLD=1e3",
+	    "STALLWATCH_CALL_THRESHOLD=5ms5",
+	    "STALLWATCH_SAMPLE_INTERVAL=1ns",
+	    "STALLWATCH_SAMPLE_INTERVAL=fast",
+	    "STALLWATCH_HEARTBEAT=0.1us",
+	    "STALLWATCH_STRICT=maybe",
+	    "STALLWATCH_STRICT=2",
+	    "STALLWATCH_FOLLOW=",
+	    "STALLWATCH_SAMPLE=nope",
+	    "STALLWATCH_POLL_LOOPS=11",
+	    "STALLWATCH_DISABLE=please",
+	    "STALLWATCH_STACKS_PER_SITE=0",
+	    "STALLWATCH_STACKS_PER_SITE=-1",
+	    "STALLWATCH_STACKS_PER_SITE=4x",
+	    "STALLWATCH_STACKS_PER_SITE=99999999999999999999999",
+	    "STALLWATCH_OUTPUT=",
 	};
 	char var[128], *env[] = {var, NULL};
 	size_t i;
@@ -175,14 +175,17 @@ START_TEST(test_garbage_keeps_defaults)
 		struct sw_settings cfg;
 
 		snprintf(var, sizeof(var), "%s", bad[i]);
-		snprintf(name, sizeof(name), "%.*s=", (int)(eq - bad[i]), bad[i]);
+		snprintf(name, sizeof(name), "%.*s=", (int)(eq - bad[i]),
+			 bad[i]);
 		cfg = load(env);
 		assert_defaults(&cfg);
-		ck_assert_msg(nwarnings == 1, "%s: %d warnings", var, nwarnings);
-		ck_assert_msg(strncmp(warnings[0], "stallwatch: ignoring ", 21) == 0,
-			      "%s: '%s'", var, warnings[0]);
-		ck_assert_msg(strstr(warnings[0], name) != NULL, "%s: '%s'", var,
-			      warnings[0]);
+		ck_assert_msg(nwarnings == 1, "%s: %d warnings", var,
+			      nwarnings);
+		ck_assert_msg(
+		    strncmp(warnings[0], "stallwatch: ignoring ", 21) == 0,
+		    "%s: '%s'", var, warnings[0]);
+		ck_assert_msg(strstr(warnings[0], name) != NULL, "%s: '%s'",
+			      var, warnings[0]);
 		ck_assert_msg(strstr(warnings[0], ": expected ") != NULL,
 			      "%s: '%s'", var, warnings[0]);
 	}
@@ -200,7 +203,8 @@ START_TEST(test_several_bad_values)
 	ck_assert_uint_eq(cfg.threshold_ns, 50000000ull);
 	ck_assert_int_eq(cfg.strict, 0);
 	ck_assert_uint_eq(cfg.call_threshold_ns, 20000000ull);
-	ck_assert_ptr_nonnull(strstr(warnings[0], "STALLWATCH_THRESHOLD=banana"));
+	ck_assert_ptr_nonnull(
+	    strstr(warnings[0], "STALLWATCH_THRESHOLD=banana"));
 }
 END_TEST
 
@@ -234,15 +238,15 @@ START_TEST(test_durations)
 		const char *text;
 		uint64_t ns;
 	} good[] = {
-		{"50ms", 50000000ull},	 {"0.05s", 50000000ull},
-		{"500us", 500000ull},	 {"250", 250000000ull},
-		{"1.5ms", 1500000ull},	 {"2m", 120000000000ull},
-		{"100ns", 100ull},	 {" 7ms ", 7000000ull},
-		{"0.000001s", 1000ull},
+	    {"50ms", 50000000ull},  {"0.05s", 50000000ull},
+	    {"500us", 500000ull},   {"250", 250000000ull},
+	    {"1.5ms", 1500000ull},  {"2m", 120000000000ull},
+	    {"100ns", 100ull},	    {" 7ms ", 7000000ull},
+	    {"0.000001s", 1000ull},
 	};
 	static const char *const garbage[] = {
-		"", "ms", "banana", "-1ms", "5 ms x", "1h", "5msms", ".", "1e3ms",
-		"86401s", NULL,
+	    "",	     "ms", "banana", "-1ms",   "5 ms x", "1h",
+	    "5msms", ".",  "1e3ms",  "86401s", NULL,
 	};
 	char var[64], *env[] = {var, NULL};
 	size_t i;
