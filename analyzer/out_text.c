@@ -182,6 +182,36 @@ static const struct sw_frame *where_of(const struct sw_site *s)
 	return sw_site_location(s);
 }
 
+/* Is this Python frame in the interpreter's own library (asyncio, socket,
+ * urllib) rather than in the program?  Installed packages are the
+ * program's. */
+static int is_stdlib_frame(const struct sw_frame *f)
+{
+	return f->lang == SW_LANG_PYTHON && f->file &&
+	       strstr(f->file, "/lib/python") && !strstr(f->file, "-packages/");
+}
+
+/* When a site's location is inside the standard library (socket.py for a
+ * urlopen), the program's own frame that called into it is what a person
+ * wants to see next to it. */
+static void put_caller_hint(FILE *out, const struct sw_site *s,
+			    const struct sw_frame *loc)
+{
+	size_t k;
+
+	if (!loc || !is_stdlib_frame(loc))
+		return;
+	for (k = (size_t)(loc - s->frames) + 1; k < s->nframes; k++) {
+		const struct sw_frame *f = &s->frames[k];
+
+		if (f->lang == SW_LANG_PYTHON && !is_stdlib_frame(f)) {
+			fputs(", called from ", out);
+			put_frame(out, f);
+			return;
+		}
+	}
+}
+
 static int cmp_stall_dur(const void *x, const void *y)
 {
 	const struct sw_stall *a = *(const struct sw_stall *const *)x;
@@ -241,6 +271,7 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 			if (loc) {
 				fputs(" in ", out);
 				put_frame(out, loc);
+				put_caller_hint(out, s, loc);
 			}
 			putc('\n', out);
 		}
@@ -306,6 +337,7 @@ static void put_sites(FILE *out, const struct sw_report *rep, int color)
 		if (loc) {
 			fputs(" in ", out);
 			put_frame(out, loc);
+			put_caller_hint(out, s, loc);
 		}
 		fprintf(out, "%s: %" PRIu64 " time%s, total %s, max %s%s",
 			plain(color), s->count, s->count == 1 ? "" : "s",

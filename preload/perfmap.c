@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,11 +64,23 @@ static int map_path(const char *trace_path, char *dst, size_t cap)
 	return 0;
 }
 
+/* Bytes we may write to one file: a write past RLIMIT_FSIZE raises SIGXFSZ,
+ * which would kill the host at exit because of us. */
+static unsigned long long copy_limit(void)
+{
+	struct rlimit rl;
+
+	if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < PERFMAP_MAX_BYTES)
+		return rl.rlim_cur;
+	return PERFMAP_MAX_BYTES;
+}
+
 void sw_perfmap_save(const char *trace_path)
 {
 	char src[64], dst[4200], buf[16384];
 	int saved_errno = errno, in = -1, out = -1;
-	unsigned long long copied = 0;
+	unsigned long long copied = 0, limit = copy_limit();
 	struct stat st;
 
 	if (!trace_path || !*trace_path)
@@ -92,11 +105,13 @@ void sw_perfmap_save(const char *trace_path)
 			continue;
 		if (n <= 0)
 			break;
-		if (write_all(out, buf, (size_t)n))
+		/* A map cut short loses only its last names: the analyzer
+		 * ignores a torn last line. */
+		if ((unsigned long long)n > limit - copied)
+			n = (long)(limit - copied);
+		if (n <= 0 || write_all(out, buf, (size_t)n))
 			break;
 		copied += (unsigned long long)n;
-		if (copied >= PERFMAP_MAX_BYTES)
-			break;
 	}
 out:
 	if (out >= 0)

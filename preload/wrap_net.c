@@ -131,11 +131,20 @@ SW_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 	return r;
 }
 
-/* Name resolution: always blocking-capable (DNS). */
+/* Name resolution: blocking-capable (DNS), unless only numbers are
+ * asked for. */
+static inline enum sw_cap gai_cap(const char *node,
+				  const struct addrinfo *hints)
+{
+	if (node && hints && (hints->ai_flags & AI_NUMERICHOST))
+		return SW_CAP_NO;
+	return SW_CAP_YES;
+}
+
 SW_EXPORT int getaddrinfo(const char *node, const char *service,
 			  const struct addrinfo *hints, struct addrinfo **res)
 {
-	SW_TIMED(int, SW_CALL_GETADDRINFO, -1, SW_CAP_YES,
+	SW_TIMED(int, SW_CALL_GETADDRINFO, -1, gai_cap(node, hints),
 		 SW_REAL(getaddrinfo)(node, service, hints, res));
 }
 
@@ -158,7 +167,10 @@ SW_EXPORT int getnameinfo(const struct sockaddr *addr, socklen_t addrlen,
 			  char *host, socklen_t hostlen, char *serv,
 			  socklen_t servlen, int flags)
 {
-	SW_TIMED(int, SW_CALL_GETNAMEINFO, -1, SW_CAP_YES,
+	SW_TIMED(int, SW_CALL_GETNAMEINFO, -1,
+		 (flags & NI_NUMERICHOST) && (flags & NI_NUMERICSERV)
+		     ? SW_CAP_NO
+		     : SW_CAP_YES,
 		 SW_REAL(getnameinfo)(addr, addrlen, host, hostlen, serv,
 				      servlen, flags));
 }

@@ -40,7 +40,8 @@ fi
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude \
 	$(pkg-config --cflags libdw 2>/dev/null) $san"
-libs="$(pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm -lstdc++"
+libs="$(pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm -lstdc++ \
+	$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
 
 mkdir -p "$out/obj" "$out/corpus"
 objs=""

@@ -284,6 +284,47 @@ bench_callgrind() {
 	done
 }
 
+# A real server's instructions per request: redis-server under callgrind
+# for a fixed 2 x 10000 requests, plain and with the shim.  Exact where the
+# throughput runs are noisy (user space only: the kernel's share of a
+# request is not counted, so the ratio overstates the CPU-time overhead).
+callgrind_redis() {
+	have valgrind && have redis-server && have redis-benchmark && have redis-cli || return 0
+	local var f ir n=10000 dir envs _
+	log "callgrind: redis-server, $((2 * n)) requests"
+	for var in plain shim; do
+		f=$OUT/callgrind.redis.$var.out
+		rm -f "$f"
+		dir=$WORK/cg-redis-$var
+		mkdir -p "$dir"
+		envs=()
+		[ $var = shim ] && envs=(LD_PRELOAD="$SHIM" STALLWATCH_OUTPUT="$dir")
+		pick_port
+		start_server "$WORK/redis-cg-$var.log" env "${envs[@]}" valgrind --tool=callgrind -q \
+			--callgrind-out-file="$f" redis-server --port "$PORT" --bind 127.0.0.1 \
+			--save '' --appendonly no --daemonize no --dir "$WORK"
+		for _ in $(seq 120); do
+			redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
+			sleep 0.25
+		done
+		"${PIN_CLIENT[@]}" timeout 120 redis-benchmark -h 127.0.0.1 -p "$PORT" -c 50 -n "$n" \
+			-t set,get -q >/dev/null 2>&1
+		redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1
+		for _ in $(seq 100); do
+			pgrep -g "$SPID" valgrind >/dev/null 2>&1 || pgrep -g "$SPID" -f callgrind >/dev/null 2>&1 || break
+			sleep 0.2
+		done
+		end_server
+		ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$f" 2>/dev/null)
+		[ -n "$ir" ] && rec callgrind redis "$var" 1 "ir=$ir reqs=$((2 * n))"
+		rm -rf "$dir"
+	done
+	if have callgrind_annotate && [ -f "$OUT/callgrind.redis.shim.out" ]; then
+		callgrind_annotate --inclusive=no "$OUT/callgrind.redis.shim.out" 2>/dev/null |
+			sed -n '1,60p' >"$OUT/callgrind.redis.shim.txt"
+	fi
+}
+
 # ---- real servers ---------------------------------------------------------
 wrk_run() { # port seconds -> prints "rps=... reqs=... errors=..."
 	local out rps errs reqs
@@ -508,7 +549,10 @@ note load "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 want hot && bench_hot
 want clock && bench_clock
-want callgrind && bench_callgrind
+if want callgrind; then
+	bench_callgrind
+	callgrind_redis
+fi
 if want redis; then bench_redis; fi
 if want aiohttp; then
 	if have wrk && "$PY" -c 'import aiohttp' 2>/dev/null; then

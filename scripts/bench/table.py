@@ -204,6 +204,11 @@ class Report:
             lines.append("| Wrapped call, %s (per call) | %s | %s | %s | %s | %s |" %
                          (label, cell(per(p, "calls")), cell(per(m, "calls")), cell(per(s, "calls")),
                           cell(d, True), cell(dm, True)))
+        rp, rs = ir("redis", "plain"), ir("redis", "shim")
+        if rp and rs and rp.get("reqs"):
+            lines.append("| redis-server, per request (SET+GET, 50 clients) | %.0f | — | %.0f | %+.0f (%+.1f%%) | — |" %
+                         (per(rp, "reqs"), per(rs, "reqs"), per(rs, "reqs") - per(rp, "reqs"),
+                          (rs["ir"] / rp["ir"] - 1) * 100))
         if lines:
             self.cg = ["| Instructions (callgrind, user space) | plain | plain + idle thread | "
                        "shim | shim − plain | shim − plain + idle thread |",

@@ -8,6 +8,12 @@
  * sw_report_load() takes paths, so the bytes are written to a file in a
  * private temporary directory first.
  *
+ * The outputs are also checked, so that an escaping bug is a finding too
+ * (the harness aborts): text without colour and the gate's lines hold no
+ * control character but newline, JSON and the Chrome trace parse
+ * (jansson), the HTML page's data block holds no '<', and every folded
+ * line ends in a count.
+ *
  * SW_FUZZ_MODE selects what else runs:
  *   fast     (default) no_symbols=1: reader and everything downstream;
  *   symbols  no_symbols=0: libdwfl opens the module paths the input names
@@ -20,10 +26,12 @@
  * Built and run by scripts/fuzz.sh; see there for the limits it runs with.
  */
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +49,7 @@ static char dir[64];
 static char trace_path[128];
 static char perfmap_path[128];
 static FILE *devnull;
+static int gate_out = -1; /* memfd on stdout: the gate's verdict lines */
 
 static void cleanup(void)
 {
@@ -126,12 +135,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	devnull = fopen("/dev/null", "w");
 	if (!devnull)
 		abort();
-	/* The gate prints its verdict on stdout. */
-	null_fd = open("/dev/null", O_WRONLY);
-	if (null_fd >= 0) {
-		dup2(null_fd, STDOUT_FILENO);
-		close(null_fd);
-	}
+	/* The gate prints its verdict on stdout: catch it to check it. */
+	null_fd = memfd_create("gate", MFD_CLOEXEC);
+	if (null_fd < 0 || dup2(null_fd, STDOUT_FILENO) < 0)
+		abort();
+	close(null_fd);
+	gate_out = STDOUT_FILENO;
 	/* Cover the gate's GitHub annotations as well. */
 	setenv("GITHUB_ACTIONS", "true", 1);
 	if (mode == MODE_PERFMAP)
@@ -139,24 +148,144 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* No byte a terminal would act on: C0 but newline, DEL, C1 (UTF-8). */
+static void check_inert(const char *what, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && c != '\n') || c == 0x7f ||
+		    (c == 0xc2 && i + 1 < len &&
+		     (unsigned char)s[i + 1] >= 0x80 &&
+		     (unsigned char)s[i + 1] < 0xa0)) {
+			fprintf(stderr,
+				"fuzz_trace: %s output: control byte "
+				"0x%02x at %zu\n",
+				what, c, i);
+			abort();
+		}
+	}
+}
+
+static void check_json(const char *what, const char *s, size_t len)
+{
+	json_error_t err;
+	json_t *j = json_loadb(s, len, JSON_DECODE_INT_AS_REAL, &err);
+
+	if (!j) {
+		fprintf(stderr,
+			"fuzz_trace: %s output does not parse: %s at %d\n",
+			what, err.text, err.position);
+		abort();
+	}
+	json_decref(j);
+}
+
+static void check_html(const char *s, size_t len)
+{
+	static const char open_tag[] =
+	    "<script type=\"application/json\" id=\"sw-data\">";
+	const char *at = memmem(s, len, open_tag, sizeof(open_tag) - 1), *end;
+
+	if (!at)
+		return; /* no data block in this writer version */
+	at += sizeof(open_tag) - 1;
+	end = memchr(at, '<', len - (size_t)(at - s));
+	if (!end || (size_t)(s + len - end) < 9 ||
+	    memcmp(end, "</script>", 9)) {
+		fprintf(stderr,
+			"fuzz_trace: HTML data block holds a raw '<'\n");
+		abort();
+	}
+	if (memchr(s, 0x1b, len)) {
+		fprintf(stderr, "fuzz_trace: HTML holds an ESC byte\n");
+		abort();
+	}
+}
+
+static void check_folded(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	check_inert("folded", s, len);
+	while (i < len) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - s) : len, j = end;
+
+		while (j > i && s[j - 1] >= '0' && s[j - 1] <= '9')
+			j--;
+		if (j == end || j == i || s[j - 1] != ' ') {
+			fprintf(stderr,
+				"fuzz_trace: folded line without a "
+				"count: %.*s\n",
+				(int)(end - i), s + i);
+			abort();
+		}
+		i = end + 1;
+	}
+}
+
+typedef int (*writer_fn)(const struct sw_report *rep, FILE *out);
+
+static int text_plain(const struct sw_report *rep, FILE *out)
+{
+	return sw_write_text(rep, out, 0);
+}
+
+/* Run a writer into memory; returns the bytes (caller frees). */
+static char *capture(writer_fn fn, const struct sw_report *rep, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		abort();
+	fn(rep, f);
+	fclose(f);
+	return buf;
+}
+
 static void run_gate(const struct sw_report *rep)
 {
-	char *argv[] = {"gate",		 "--max-stall",	 "1ms",
+	char *argv[] = {"gate",		  "--max-stall", "1ms",
 			"--max-blocking", "1ms",	 "--no-blocking",
 			"--max-lag-p99",  "1ms",	 "--junit",
 			"/dev/null",	  "-q",		 NULL};
+	static char buf[1 << 20];
+	ssize_t n;
 
+	if (ftruncate(gate_out, 0) != 0 || lseek(gate_out, 0, SEEK_SET) != 0)
+		abort();
 	sw_gate_judge(rep, (int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
+	fflush(stdout);
+	n = pread(gate_out, buf, sizeof(buf), 0);
+	if (n > 0)
+		check_inert("gate", buf, (size_t)n);
 }
 
 static void run_writers(const struct sw_report *rep)
 {
-	sw_write_text(rep, devnull, 0);
+	char *out;
+	size_t len;
+
+	out = capture(text_plain, rep, &len);
+	check_inert("text", out, len);
+	free(out);
+	out = capture(sw_write_json, rep, &len);
+	check_json("JSON", out, len);
+	free(out);
+	out = capture(sw_write_chrome, rep, &len);
+	check_json("Chrome trace", out, len);
+	free(out);
+	out = capture(sw_write_html, rep, &len);
+	check_html(out, len);
+	free(out);
+	out = capture(sw_write_folded, rep, &len);
+	check_folded(out, len);
+	free(out);
 	sw_write_text(rep, devnull, 1);
-	sw_write_json(rep, devnull);
-	sw_write_folded(rep, devnull);
-	sw_write_html(rep, devnull);
-	sw_write_chrome(rep, devnull);
 	fflush(devnull);
 	clearerr(devnull);
 	run_gate(rep);

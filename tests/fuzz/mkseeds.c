@@ -5,7 +5,8 @@
  * short run rarely produces: every record type, Python frames, hostile
  * strings (terminal escapes, HTML, JSON quoting, invalid UTF-8), repeated
  * ids, a torn tail.  Rebuild them with:
- *   cc -Iinclude -o /tmp/mkseeds tests/fuzz/mkseeds.c && /tmp/mkseeds tests/fuzz/corpus
+ *   cc -Iinclude -o /tmp/mkseeds tests/fuzz/mkseeds.c && /tmp/mkseeds
+ * tests/fuzz/corpus
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,16 +28,17 @@ static void save(struct tb *b, const char *name)
 }
 
 static const struct sw_segment libc_segs[] = {
-	{0x7f0000000000, 0x7f0000028000, 0, 4, 0},
-	{0x7f0000028000, 0x7f000017d000, 0x28000, 5, 0},
-	{0x7f000017d000, 0x7f00001d5000, 0x17d000, 4, 0},
+    {0x7f0000000000, 0x7f0000028000, 0, 4, 0},
+    {0x7f0000028000, 0x7f000017d000, 0x28000, 5, 0},
+    {0x7f000017d000, 0x7f00001d5000, 0x17d000, 4, 0},
 };
 static const struct sw_segment main_segs[] = {
-	{0x400000, 0x401000, 0, 4, 0},
-	{0x401000, 0x402000, 0x1000, 5, 0},
+    {0x400000, 0x401000, 0, 4, 0},
+    {0x401000, 0x402000, 0x1000, 5, 0},
 };
-static const uint8_t build_id[20] = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4,
-				     5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t build_id[20] = {0xde, 0xad, 0xbe, 0xef, 1,	 2, 3,
+				     4,	   5,	 6,    7,    8,	 9, 10,
+				     11,   12,	 13,   14,   15, 16};
 
 static void modules(struct tb *b, const char *main_path)
 {
@@ -56,8 +58,8 @@ static void note(struct tb *b, uint32_t level, const char *text)
 	n.time_ns = 5000;
 	n.level = level;
 	n.text_len = (uint32_t)strlen(text);
-	tb_rec(b, &n, sizeof(n), SW_REC_NOTE, text, strlen(text), NULL, 0,
-	       NULL, 0);
+	tb_rec(b, &n, sizeof(n), SW_REC_NOTE, text, strlen(text), NULL, 0, NULL,
+	       0);
 }
 
 static void loop_end(struct tb *b, uint32_t loop_id, uint32_t tid)
@@ -77,10 +79,10 @@ static void full(const char *file, const char *comm, const char *fn,
 {
 	static const uint64_t ips[] = {0x7f0000030010, 0x401234, 0x401100,
 				       0x7f0000029000, 0x7fff0000100};
-	static const uint64_t turns[] = {1000, 2000, 50000, 300000000,
-					 120000000, 900};
-	struct sw_pyframe py[3] = {{1, 12, 0, 0}, {2, 40, 0, 0},
-				   {3, -1, SW_PYF_ENTRY, 0}};
+	static const uint64_t turns[] = {1000,	    2000,      50000,
+					 300000000, 120000000, 900};
+	struct sw_pyframe py[3] = {
+	    {1, 12, 0, 0}, {2, 40, 0, 0}, {3, -1, SW_PYF_ENTRY, 0}};
 	char cmd[256];
 	size_t cl;
 	struct tb b;

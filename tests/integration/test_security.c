@@ -31,8 +31,8 @@
 #include "../support.h"
 
 #define PROG(name) sw_t_build("tests/progs/" name)
-#define EVIL_PY                                                                \
-	"\x1b[2J\x1b]0;pwned\x07<script>alert(1)</script><img src=x "          \
+#define EVIL_PY                                                       \
+	"\x1b[2J\x1b]0;pwned\x07<script>alert(1)</script><img src=x " \
 	"onerror=alert(2)>\"'\\&\xe2\x80\xa8"
 
 static char *slurp(const char *path, size_t *len)
@@ -95,10 +95,11 @@ START_TEST(test_trace_mode_0600)
 	char *out = NULL;
 	int rc;
 
-	rc = sw_t_sh(&out,
-		     "umask 000; STALLWATCH_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' "
-		     ">/dev/null 2>&1; stat -c '%%a %%F' '%s'/out/*.swtrace",
-		     dir, sw_t_build("libstallwatch.so"), PROG("sec_id"), dir);
+	rc = sw_t_sh(
+	    &out,
+	    "umask 000; STALLWATCH_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' "
+	    ">/dev/null 2>&1; stat -c '%%a %%F' '%s'/out/*.swtrace",
+	    dir, sw_t_build("libstallwatch.so"), PROG("sec_id"), dir);
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 	ck_assert_msg(!strcmp(out, "600 regular file\n"),
 		      "trace file under umask 000: %s", out);
@@ -120,16 +121,18 @@ START_TEST(test_planted_symlinks)
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s", tmp);
-	ck_assert_int_eq(sw_t_sh(NULL, "mkdir '%s/out' && printf 'precious\\n' "
-				       ">'%s/victim'",
+	ck_assert_int_eq(sw_t_sh(NULL,
+				 "mkdir '%s/out' && printf 'precious\\n' "
+				 ">'%s/victim'",
 				 dir, dir),
 			 0);
 	/* <comm>.<pid>.swtrace -> an existing file, .1 -> a dangling name. */
-	rc = sw_t_sh(&out,
-		     "'%s' -p '%s/out' sec_id '%s/victim' '%s/dangling' "
-		     "-e LD_PRELOAD='%s' -e STALLWATCH_OUTPUT='%s/out' sec_id '%s'",
-		     PROG("sec_exec"), dir, dir, dir,
-		     sw_t_build("libstallwatch.so"), dir, PROG("sec_id"));
+	rc = sw_t_sh(
+	    &out,
+	    "'%s' -p '%s/out' sec_id '%s/victim' '%s/dangling' "
+	    "-e LD_PRELOAD='%s' -e STALLWATCH_OUTPUT='%s/out' sec_id '%s'",
+	    PROG("sec_exec"), dir, dir, dir, sw_t_build("libstallwatch.so"),
+	    dir, PROG("sec_id"));
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 	ck_assert_ptr_nonnull(strstr(out, "sec_id: done"));
 	ck_assert_ptr_nonnull(strstr(out, "shim=1"));
@@ -149,11 +152,12 @@ START_TEST(test_planted_symlinks)
 			      "a dangling symlink's target was created");
 	}
 	/* The trace went to the next free name, as a regular file. */
-	ck_assert_int_eq(sw_t_sh(NULL,
-				 "test \"$(find '%s/out' -name 'sec_id.*.2.swtrace' "
-				 "-type f -perm 600 | wc -l)\" = 1",
-				 dir),
-			 0);
+	ck_assert_int_eq(
+	    sw_t_sh(NULL,
+		    "test \"$(find '%s/out' -name 'sec_id.*.2.swtrace' "
+		    "-type f -perm 600 | wc -l)\" = 1",
+		    dir),
+	    0);
 }
 END_TEST
 
@@ -179,9 +183,8 @@ START_TEST(test_every_name_taken)
 	/* One warning, no file, nothing created through the links. */
 	ck_assert_msg(count_lines_with(out, "stallwatch") == 1,
 		      "want one warning: %s", out);
-	ck_assert_int_eq(sw_t_sh(NULL, "test \"$(find '%s' -type f | wc -l)\" = 0",
-				 dir),
-			 0);
+	ck_assert_int_eq(
+	    sw_t_sh(NULL, "test \"$(find '%s' -type f | wc -l)\" = 0", dir), 0);
 	free(out);
 }
 END_TEST
@@ -242,8 +245,18 @@ START_TEST(test_names_stay_inside)
 {
 	/* As printf %b arguments (\\033 is ESC). */
 	static const char *const argv0s[] = {
-		"../../escape", "..", ".", "", "x/", "/", "a/../../..",
-		"-", "\\033[2J<b>", "name with spaces", "....", "a\\nb",
+	    "../../escape",
+	    "..",
+	    ".",
+	    "",
+	    "x/",
+	    "/",
+	    "a/../../..",
+	    "-",
+	    "\\033[2J<b>",
+	    "name with spaces",
+	    "....",
+	    "a\\nb",
 	};
 	const char *tmp = sw_t_tmpdir("sec-names");
 	char dir[4096];
@@ -257,24 +270,28 @@ START_TEST(test_names_stay_inside)
 		sw_t_sh(NULL, "rm -rf '%s/out' && mkdir -p '%s/out/sub'", dir,
 			dir);
 		/* From out/sub, "../.." would reach dir. */
-		rc = sw_t_sh(&out,
-			     "cd '%s/out/sub' && '%s' -e LD_PRELOAD='%s' "
-			     "-e STALLWATCH_OUTPUT=. \"$(printf '%%b' '%s')\" '%s'",
-			     dir, PROG("sec_exec"), sw_t_build("libstallwatch.so"),
-			     argv0s[i], PROG("sec_id"));
+		rc = sw_t_sh(
+		    &out,
+		    "cd '%s/out/sub' && '%s' -e LD_PRELOAD='%s' "
+		    "-e STALLWATCH_OUTPUT=. \"$(printf '%%b' '%s')\" '%s'",
+		    dir, PROG("sec_exec"), sw_t_build("libstallwatch.so"),
+		    argv0s[i], PROG("sec_id"));
 		ck_assert_msg(rc == 0, "argv[0] '%s': rc %d: %s", argv0s[i], rc,
 			      out);
 		free(out);
 		/* Exactly one file, in the directory, with a plain name. */
-		ck_assert_msg(entries(dir) == 1, "argv[0] '%s': %d entries in %s",
-			      argv0s[i], entries(dir), dir);
-		rc = sw_t_sh(&out,
-			     "cd '%s/out' && ls -A && test \"$(ls -A | wc -l)\" = 1 "
-			     "&& test \"$(ls -A sub | grep -c -E "
-			     "'^[A-Za-z0-9_-][A-Za-z0-9._-]*\\.[0-9]+(\\.[0-9]+)?"
-			     "\\.swtrace$')\" = 1 && test \"$(ls -A sub | wc -l)\" = 1",
-			     dir);
-		ck_assert_msg(rc == 0, "argv[0] '%s': files: %s", argv0s[i], out);
+		ck_assert_msg(entries(dir) == 1,
+			      "argv[0] '%s': %d entries in %s", argv0s[i],
+			      entries(dir), dir);
+		rc = sw_t_sh(
+		    &out,
+		    "cd '%s/out' && ls -A && test \"$(ls -A | wc -l)\" = 1 "
+		    "&& test \"$(ls -A sub | grep -c -E "
+		    "'^[A-Za-z0-9_-][A-Za-z0-9._-]*\\.[0-9]+(\\.[0-9]+)?"
+		    "\\.swtrace$')\" = 1 && test \"$(ls -A sub | wc -l)\" = 1",
+		    dir);
+		ck_assert_msg(rc == 0, "argv[0] '%s': files: %s", argv0s[i],
+			      out);
 		free(out);
 	}
 }
@@ -285,8 +302,8 @@ END_TEST
 static const char *system_libdir(void)
 {
 	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu",
-					   "/lib/x86_64-linux-gnu", "/usr/lib64",
-					   "/usr/lib"};
+					   "/lib/x86_64-linux-gnu",
+					   "/usr/lib64", "/usr/lib"};
 	size_t i;
 	struct stat st;
 
@@ -310,7 +327,7 @@ static int run_as_nobody(const char *lib, const char *bin, const char *outdir,
 START_TEST(test_setuid_setgid_inert)
 {
 	const char *libdir = system_libdir(), *tmp;
-	char dir[4096], lib[128], libpath[4300], outdir[4200], *out = NULL;
+	char dir[4096], lib[128], libpath[4300], outdir[4200];
 	int rc;
 
 	if (geteuid() != 0 || !sw_t_have("setpriv") || !libdir) {
@@ -326,6 +343,11 @@ START_TEST(test_setuid_setgid_inert)
 	 * set-user-ID: install such a copy of the shim for this test. */
 	snprintf(lib, sizeof(lib), "libswsectest-%d.so", (int)getpid());
 	snprintf(libpath, sizeof(libpath), "%s/%s", libdir, lib);
+	/* Copies left by runs that were killed. */
+	sw_t_sh(NULL,
+		"find '%s' -maxdepth 1 -name 'libswsectest-*.so' -mmin +10 "
+		"-delete",
+		libdir);
 	rc = sw_t_sh(NULL,
 		     "install -m 4755 '%s' '%s' && chmod 755 '%s' && "
 		     "mkdir -m 777 '%s' && "
@@ -337,42 +359,40 @@ START_TEST(test_setuid_setgid_inert)
 		     dir);
 	ck_assert_int_eq(rc, 0);
 
-	/* Control: the same preload into a plain program records. */
+	/* Run all three, remove the setuid library, then judge: a failed
+	 * assertion must not leave it in the system directory. */
 	{
-		char bin[4200];
+		static const char *const kinds[3] = {"plain", "suid", "sgid"};
+		char bin[4200], *outs[3];
+		int rcs[3], files[3], i;
 
-		snprintf(bin, sizeof(bin), "%s/plain", dir);
-		rc = run_as_nobody(lib, bin, outdir, &out);
-		ck_assert_msg(rc == 0 && strstr(out, "secure=0 shim=1"),
-			      "plain: rc %d: %s", rc, out);
-		free(out);
-		ck_assert_msg(entries(outdir) == 1,
-			      "the control run left %d traces", entries(outdir));
-		sw_t_sh(NULL, "rm -f '%s'/*", outdir);
-
-		snprintf(bin, sizeof(bin), "%s/suid", dir);
-		rc = run_as_nobody(lib, bin, outdir, &out);
-		ck_assert_msg(rc == 0 && strstr(out, "secure=1 shim=1") &&
-				      strstr(out, "sec_id: done"),
-			      "setuid: rc %d: %s", rc, out);
-		ck_assert_msg(count_lines_with(out, "stallwatch") == 0,
-			      "setuid: the shim spoke: %s", out);
-		free(out);
-		ck_assert_msg(entries(outdir) == 0,
-			      "setuid: the shim wrote %d files", entries(outdir));
-
-		snprintf(bin, sizeof(bin), "%s/sgid", dir);
-		rc = run_as_nobody(lib, bin, outdir, &out);
-		ck_assert_msg(rc == 0 && strstr(out, "secure=1 shim=1") &&
-				      strstr(out, "sec_id: done"),
-			      "setgid: rc %d: %s", rc, out);
-		ck_assert_msg(count_lines_with(out, "stallwatch") == 0,
-			      "setgid: the shim spoke: %s", out);
-		free(out);
-		ck_assert_msg(entries(outdir) == 0,
-			      "setgid: the shim wrote %d files", entries(outdir));
+		for (i = 0; i < 3; i++) {
+			snprintf(bin, sizeof(bin), "%s/%s", dir, kinds[i]);
+			rcs[i] = run_as_nobody(lib, bin, outdir, &outs[i]);
+			files[i] = entries(outdir);
+			sw_t_sh(NULL, "rm -f '%s'/*", outdir);
+		}
+		unlink(libpath);
+		/* Control: the same preload into a plain program records. */
+		ck_assert_msg(rcs[0] == 0 && strstr(outs[0], "secure=0 shim=1"),
+			      "plain: rc %d: %s", rcs[0], outs[0]);
+		ck_assert_msg(files[0] == 1, "the control run left %d traces",
+			      files[0]);
+		for (i = 1; i < 3; i++) {
+			ck_assert_msg(
+			    rcs[i] == 0 && strstr(outs[i], "secure=1 shim=1") &&
+				strstr(outs[i], "sec_id: done"),
+			    "%s: rc %d: %s", kinds[i], rcs[i], outs[i]);
+			ck_assert_msg(
+			    count_lines_with(outs[i], "stallwatch") == 0,
+			    "%s: the shim spoke: %s", kinds[i], outs[i]);
+			ck_assert_msg(files[i] == 0,
+				      "%s: the shim wrote %d files", kinds[i],
+				      files[i]);
+		}
+		for (i = 0; i < 3; i++)
+			free(outs[i]);
 	}
-	unlink(libpath);
 }
 END_TEST
 
@@ -387,8 +407,8 @@ static void assert_no_controls(const char *what, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		ck_assert_msg(!(c < 0x20 && c != '\n') && c != 0x7f,
-			      "%s: control byte 0x%02x at %zu: ...%.80s", what, c,
-			      i, s + (i > 40 ? i - 40 : 0));
+			      "%s: control byte 0x%02x at %zu: ...%.80s", what,
+			      c, i, s + (i > 40 ? i - 40 : 0));
 		/* C1 controls in UTF-8: C2 80..C2 9F (CSI is C2 9B) */
 		ck_assert_msg(!(c == 0xc2 && i + 1 < len &&
 				(unsigned char)s[i + 1] >= 0x80 &&
@@ -407,10 +427,14 @@ static int json_has_string(json_t *v, const char *s)
 	if (json_is_string(v))
 		return strcmp(json_string_value(v), s) == 0;
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, x) if (json_has_string(x, s)) return 1;
+		json_array_foreach (v, i, x)
+			if (json_has_string(x, s))
+				return 1;
 	}
 	if (json_is_object(v)) {
-		json_object_foreach(v, key, x) if (json_has_string(x, s)) return 1;
+		json_object_foreach (v, key, x)
+			if (json_has_string(x, s))
+				return 1;
 	}
 	return 0;
 }
@@ -438,10 +462,11 @@ static void check_formats(const char *in, const char *tmp,
 
 	/* The gate's lines, and its GitHub annotations. */
 	snprintf(path, sizeof(path), "%s/g.txt", tmp);
-	rc = sw_t_sh(NULL,
-		     "GITHUB_ACTIONS=true '%s' gate --max-stall 1ms --no-blocking "
-		     "--max-lag-p99 1ms --junit '%s/j.xml' '%s' >'%s' 2>&1",
-		     sw_t_build("stallwatch"), tmp, in, path);
+	rc = sw_t_sh(
+	    NULL,
+	    "GITHUB_ACTIONS=true '%s' gate --max-stall 1ms --no-blocking "
+	    "--max-lag-p99 1ms --junit '%s/j.xml' '%s' >'%s' 2>&1",
+	    sw_t_build("stallwatch"), tmp, in, path);
 	s = slurp(path, &len);
 	ck_assert_msg(rc == 1, "gate: rc %d: %s", rc, s);
 	assert_no_controls("gate output", s, len);
@@ -505,9 +530,10 @@ static void check_formats(const char *in, const char *tmp,
 /* With Chromium: the page renders the names as text; nothing runs. */
 static void check_html_in_browser(const char *tmp)
 {
-	const char *browser = sw_t_have("chromium")	      ? "chromium"
-			      : sw_t_have("chromium-browser") ? "chromium-browser"
-							      : NULL;
+	const char *browser = sw_t_have("chromium") ? "chromium"
+			      : sw_t_have("chromium-browser")
+				  ? "chromium-browser"
+				  : NULL;
 	char *dom = NULL;
 	int rc;
 
@@ -515,12 +541,13 @@ static void check_html_in_browser(const char *tmp)
 		sw_t_skip("no chromium: hostile HTML not rendered");
 		return;
 	}
-	rc = sw_t_sh(&dom,
-		     "d=$(mktemp -d) && timeout 90 %s --headless --no-sandbox "
-		     "--disable-gpu --no-first-run --disable-background-networking "
-		     "--user-data-dir=\"$d\" --dump-dom 'file://%s/r.html' "
-		     "2>/dev/null; s=$?; rm -rf \"$d\"; exit $s",
-		     browser, tmp);
+	rc = sw_t_sh(
+	    &dom,
+	    "d=$(mktemp -d) && timeout 90 %s --headless --no-sandbox "
+	    "--disable-gpu --no-first-run --disable-background-networking "
+	    "--user-data-dir=\"$d\" --dump-dom 'file://%s/r.html' "
+	    "2>/dev/null; s=$?; rm -rf \"$d\"; exit $s",
+	    browser, tmp);
 	ck_assert_msg(rc == 0 && dom, "chromium: rc %d", rc);
 	ck_assert_msg(strstr(dom, "errors:0") != NULL,
 		      "the page did not draw cleanly: %.300s",
@@ -529,7 +556,8 @@ static void check_html_in_browser(const char *tmp)
 	 * are escaped. */
 	ck_assert_ptr_null(strstr(dom, "<img src=\"x\""));
 	ck_assert_ptr_null(strstr(dom, "<b>x</b>"));
-	ck_assert_ptr_nonnull(strstr(dom, "&lt;img src=x onerror=alert(2)&gt;"));
+	ck_assert_ptr_nonnull(
+	    strstr(dom, "&lt;img src=x onerror=alert(2)&gt;"));
 	free(dom);
 }
 
@@ -542,9 +570,12 @@ START_TEST(test_escaping_real_python)
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s", tmp);
-	rc = sw_t_sh(&out, "ls -d \"$(pyenv root 2>/dev/null)\"/versions/3.12*/bin/python3 "
-			   "2>/dev/null | head -1");
-	snprintf(py, sizeof(py), "%s", out && *out ? out : "/usr/bin/python3\n");
+	rc = sw_t_sh(
+	    &out,
+	    "ls -d \"$(pyenv root 2>/dev/null)\"/versions/3.12*/bin/python3 "
+	    "2>/dev/null | head -1");
+	snprintf(py, sizeof(py), "%s",
+		 out && *out ? out : "/usr/bin/python3\n");
 	py[strcspn(py, "\n")] = 0;
 	free(out);
 	if (!sw_t_have(py)) {
@@ -574,7 +605,7 @@ START_TEST(test_escaping_hand_trace)
 	char dir[4096];
 	/* Names in tests/fuzz/mkseeds.c's hostile trace. */
 	const char *names[] = {
-		"<script>alert(1)</script>\x1b]0;pwn\x07\"'\\",
+	    "<script>alert(1)</script>\x1b]0;pwn\x07\"'\\",
 	};
 
 	snprintf(dir, sizeof(dir), "%s", tmp);

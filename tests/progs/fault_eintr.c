@@ -28,12 +28,20 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { C_NANOSLEEP, C_USLEEP, C_CLOCK_NANOSLEEP, C_POLL, C_EPOLL,
-       C_RAW_NANOSLEEP, C_RAW_EPOLL, C_SIGTIMEDWAIT, C__N };
+enum {
+	C_NANOSLEEP,
+	C_USLEEP,
+	C_CLOCK_NANOSLEEP,
+	C_POLL,
+	C_EPOLL,
+	C_RAW_NANOSLEEP,
+	C_RAW_EPOLL,
+	C_SIGTIMEDWAIT,
+	C__N
+};
 static const char *const names[C__N] = {
-	"nanosleep",	     "usleep",	       "clock_nanosleep",
-	"poll",		     "epoll_wait",     "raw nanosleep",
-	"raw epoll_pwait",   "sigtimedwait",
+    "nanosleep",  "usleep",	   "clock_nanosleep", "poll",
+    "epoll_wait", "raw nanosleep", "raw epoll_pwait", "sigtimedwait",
 };
 static unsigned long eintr[C__N];
 

@@ -136,7 +136,8 @@ int main(int argc, char **argv)
 		if (turn == turns / 2 && !strncmp(action, "rmdir=", 6))
 			remove_dir(action + 6);
 		if (turn == turns / 2 && !strncmp(action, "fill=", 5)) {
-			snprintf(fill_path, sizeof(fill_path), "%s", action + 5);
+			snprintf(fill_path, sizeof(fill_path), "%s",
+				 action + 5);
 			fill_disk(fill_path);
 		}
 	}
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 	if (fill_path[0])
 		unlink(fill_path);
 	bad = check_data(argv[1], turns);
-	printf("fault_host: %d turns, data %s\n", turns, bad ? "CORRUPT" : "intact");
+	printf("fault_host: %d turns, data %s\n", turns,
+	       bad ? "CORRUPT" : "intact");
 	return bad;
 }

@@ -97,7 +97,8 @@ int main(int argc, char **argv)
 		stderr_stall();
 		for (i = 0; i < 3; i++) {
 			memset(block, 'A' + i, sizeof(block));
-			if (write(fds[i], block, sizeof(block)) != sizeof(block))
+			if (write(fds[i], block, sizeof(block)) !=
+			    sizeof(block))
 				return 1;
 		}
 		if (++turn == TURNS / 2)

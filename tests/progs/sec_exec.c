@@ -27,12 +27,13 @@ int main(int argc, char **argv)
 				char path[8192];
 
 				if (n == 0)
-					snprintf(path, sizeof(path), "%s/%s.%d.swtrace",
-						 dir, comm, (int)getpid());
+					snprintf(path, sizeof(path),
+						 "%s/%s.%d.swtrace", dir, comm,
+						 (int)getpid());
 				else
 					snprintf(path, sizeof(path),
-						 "%s/%s.%d.%d.swtrace", dir, comm,
-						 (int)getpid(), n);
+						 "%s/%s.%d.%d.swtrace", dir,
+						 comm, (int)getpid(), n);
 				if (symlink(argv[i], path) != 0) {
 					perror(path);
 					return 2;
@@ -47,8 +48,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i + 1 >= argc) {
-		fprintf(stderr, "usage: sec_exec [-p DIR COMM TARGET...] [-e K=V] "
-				"ARGV0 PROG [ARGS...]\n");
+		fprintf(stderr,
+			"usage: sec_exec [-p DIR COMM TARGET...] [-e K=V] "
+			"ARGV0 PROG [ARGS...]\n");
 		return 2;
 	}
 	{

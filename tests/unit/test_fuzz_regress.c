@@ -83,7 +83,7 @@ static int do_load(void *p)
 
 static int do_gate(void *p)
 {
-	char *argv[] = {"gate",		"--max-stall",	 "1ms",
+	char *argv[] = {"gate",		  "--max-stall", "1ms",
 			"--max-blocking", "1ms",	 "--no-blocking",
 			"--max-lag-p99",  "1ms",	 "--junit",
 			"/dev/null",	  "-q",		 NULL};
@@ -281,6 +281,8 @@ START_TEST(test_corpus_perfmaps)
 END_TEST
 
 /*
+ * Special files where the analyzer expects regular ones.
+ *
  * Named pipes where the analyzer expects files: a trace, the perf map
  * beside it, a module a trace names.  Opening a FIFO for reading blocks
  * until someone writes, so a careless open() hangs `stallwatch report`
@@ -359,17 +361,50 @@ START_TEST(test_fifo_module)
 }
 END_TEST
 
+/* A perf map of NUL bytes: /dev/zero, or a sparse file (a regular file
+ * that costs nothing to make).  A line reader that counts strlen() of
+ * what fgets() returned never sees its byte budget grow and never ends. */
+static void perfmap_nuls(const char *name, const char *make)
+{
+	char dir[4096], map[4200], *out = NULL;
+	struct sw_perfmap *pm;
+
+	snprintf(dir, sizeof(dir), "%s", sw_t_tmpdir(name));
+	snprintf(map, sizeof(map), "%s/prog.42.perfmap", dir);
+	ck_assert_msg(sw_t_sh(&out, make, map) == 0, "%s: %s", make, out);
+	free(out);
+	pm = sw_perfmap_load(map);
+	if (pm) {
+		sw_perfmap_lookup(pm, 0x1000);
+		sw_perfmap_free(pm);
+	}
+}
+
+START_TEST(test_perfmap_dev_zero)
+{
+	perfmap_nuls("pm-zero", "ln -s /dev/zero '%s'");
+}
+END_TEST
+
+START_TEST(test_perfmap_sparse)
+{
+	perfmap_nuls("pm-sparse", "truncate -s 64G '%s'");
+}
+END_TEST
+
 Suite *sw_suite_fuzz_regress(void)
 {
 	Suite *s = suite_create("fuzz_regress");
 	TCase *tc = tcase_create("inputs");
-	TCase *fifo = tcase_create("fifos");
+	TCase *fifo = tcase_create("special_files");
 
 	/* A hang is the bug: fail fast. */
 	tcase_set_timeout(fifo, 10);
 	tcase_add_test(fifo, test_fifo_trace);
 	tcase_add_test(fifo, test_fifo_perfmap);
 	tcase_add_test(fifo, test_fifo_module);
+	tcase_add_test(fifo, test_perfmap_dev_zero);
+	tcase_add_test(fifo, test_perfmap_sparse);
 	suite_add_tcase(s, fifo);
 
 	tcase_set_timeout(tc, 60);
