@@ -224,6 +224,137 @@ static void int_map_free(struct int_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* ---- raw stacks -------------------------------------------------------- */
+
+/*
+ * The identity of a record's stack before symbolization: process, kind,
+ * call, signal-frame flag, addresses and Python frames, as 64-bit words.
+ * Most records repeat a stack already seen in their process, so this is
+ * the per-record hot path: no formatting, no allocation per lookup.
+ */
+#define RAW_KEY_MAX (6 + SW_MAX_IPS + 2 * SW_MAX_PYFRAMES)
+
+static size_t raw_key(size_t pi, const struct sw_tevent *te, uint64_t *k)
+{
+	const struct sw_rec_event *e = &te->rec;
+	size_t o = 0, i;
+
+	k[o++] = pi;
+	k[o++] = e->kind;
+	k[o++] = e->call;
+	k[o++] = e->ev_flags & SW_EVF_SIGNAL_FRAME;
+	k[o++] = e->nips;
+	k[o++] = e->npy;
+	memcpy(k + o, te->ips, (size_t)e->nips * 8);
+	o += e->nips;
+	for (i = 0; i < e->npy; i++) {
+		k[o++] = (uint64_t)te->py[i].code_id << 32 |
+			 (uint32_t)te->py[i].line;
+		k[o++] = te->py[i].pyf_flags;
+	}
+	return o;
+}
+
+static uint64_t raw_hash(const uint64_t *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= k[i];
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	return h ^ (h >> 29);
+}
+
+/* Raw stacks -> sites; keys live back to back in one pool of words. */
+struct raw_slot {
+	uint64_t hash;
+	size_t off, len; /* in pool */
+	size_t site;	 /* + 1, 0 empty */
+};
+
+struct raw_map {
+	struct raw_slot *slots;
+	size_t nslots, n;
+	uint64_t *pool;
+	size_t npool, cap_pool;
+};
+
+static void raw_map_grow(struct raw_map *m)
+{
+	size_t nslots = m->nslots ? m->nslots * 2 : 256, i;
+	struct raw_slot *ns = xcalloc(nslots, sizeof(*ns));
+
+	for (i = 0; i < m->nslots; i++) {
+		size_t h;
+
+		if (!m->slots[i].site)
+			continue;
+		h = m->slots[i].hash & (nslots - 1);
+		while (ns[h].site)
+			h = (h + 1) & (nslots - 1);
+		ns[h] = m->slots[i];
+	}
+	free(m->slots);
+	m->slots = ns;
+	m->nslots = nslots;
+}
+
+/* The site of key k[0..n), or -1 and the slot to fill in *slot. */
+static long raw_map_get(const struct raw_map *m, const uint64_t *k, size_t n,
+			uint64_t hash)
+{
+	size_t h;
+
+	if (!m->nslots)
+		return -1;
+	h = hash & (m->nslots - 1);
+	while (m->slots[h].site) {
+		const struct raw_slot *s = &m->slots[h];
+
+		if (s->hash == hash && s->len == n &&
+		    !memcmp(m->pool + s->off, k, n * 8))
+			return (long)(s->site - 1);
+		h = (h + 1) & (m->nslots - 1);
+	}
+	return -1;
+}
+
+/* Add a key known to be absent. */
+static void raw_map_put(struct raw_map *m, const uint64_t *k, size_t n,
+			uint64_t hash, size_t site)
+{
+	size_t h;
+
+	if ((m->n + 1) * 2 > m->nslots)
+		raw_map_grow(m);
+	if (m->npool + n > m->cap_pool) {
+		size_t cap = m->cap_pool ? m->cap_pool : 1024;
+
+		while (cap < m->npool + n)
+			cap *= 2;
+		m->pool = xreallocarray(m->pool, cap, sizeof(*m->pool));
+		m->cap_pool = cap;
+	}
+	memcpy(m->pool + m->npool, k, n * 8);
+	h = hash & (m->nslots - 1);
+	while (m->slots[h].site)
+		h = (h + 1) & (m->nslots - 1);
+	m->slots[h] = (struct raw_slot){
+	    .hash = hash, .off = m->npool, .len = n, .site = site + 1};
+	m->npool += n;
+	m->n++;
+}
+
+static void raw_map_free(struct raw_map *m)
+{
+	free(m->slots);
+	free(m->pool);
+	memset(m, 0, sizeof(*m));
+}
+
 /* ---- building the report ------------------------------------------------ */
 
 struct ev_sort {
@@ -240,7 +371,7 @@ struct builder {
 	size_t cap_sites, cap_events, cap_notes;
 	struct str_map site_by_stack;
 	struct int_map site_by_caller; /* (process, kind, call, ips[0]) */
-	struct str_map site_by_raw;    /* a process's raw stack -> site */
+	struct raw_map site_by_raw;    /* a process's raw stack -> site */
 	struct str_map notes_seen;
 	struct ev_sort *links; /* parallel to rep->events */
 	size_t cap_links;
@@ -592,48 +723,13 @@ static void process_notes(struct builder *b, const struct sw_process *p,
 				      p->pid, p->comm));
 }
 
-/* The identity of a record's stack before symbolization: process, kind,
- * call, addresses and Python frames. */
-static char *raw_key(size_t pi, const struct sw_tevent *te)
-{
-	const struct sw_rec_event *e = &te->rec;
-	size_t len = 64 + (size_t)e->nips * 17 + (size_t)e->npy * 24, o, i;
-	char *k = xmalloc(len);
-
-	o = (size_t)snprintf(k, len, "%zx.%x.%x.%x|", pi, e->kind, e->call,
-			     e->ev_flags & SW_EVF_SIGNAL_FRAME);
-	for (i = 0; i < e->nips; i++)
-		o += (size_t)snprintf(k + o, len - o, "%llx,",
-				      (unsigned long long)te->ips[i]);
-	k[o++] = '|';
-	k[o] = 0;
-	for (i = 0; i < e->npy; i++)
-		o += (size_t)snprintf(
-		    k + o, len - o, "%x:%x:%x,", te->py[i].code_id,
-		    (unsigned)te->py[i].line, te->py[i].pyf_flags);
-	return k;
-}
-
-/* Set the value of a key that str_map_get_or_put just inserted. */
-static void str_map_set(struct str_map *m, const char *key, size_t val)
-{
-	size_t h = fnv(key, strlen(key)) & (m->nslots - 1);
-
-	while (m->keys[h]) {
-		if (m->keys[h] == key || strcmp(m->keys[h], key) == 0) {
-			m->vals[h] = val;
-			return;
-		}
-		h = (h + 1) & (m->nslots - 1);
-	}
-}
-
 /* All events of one trace: full stacks first, so that count-only records
  * (flood remainders) can join the site of the same caller. */
 static void build_events(struct builder *b, size_t pi, const struct sw_trace *t,
 			 struct sw_symbolizer *sym, int *unplaced)
 {
 	const struct sw_process *p = &b->rep->processes[pi];
+	uint64_t raw[RAW_KEY_MAX];
 	int pass;
 	size_t i;
 
@@ -653,8 +749,8 @@ static void build_events(struct builder *b, size_t pi, const struct sw_trace *t,
 			long found;
 			int up = 0;
 
-			char *raw = NULL;
-			size_t rawsite = 0;
+			size_t nraw = 0;
+			uint64_t rawhash = 0;
 
 			if (count_only != pass)
 				continue;
@@ -665,13 +761,10 @@ static void build_events(struct builder *b, size_t pi, const struct sw_trace *t,
 				/* Most records repeat a stack already seen in
 				 * this process: find its site without
 				 * symbolizing. */
-				raw = raw_key(pi, te);
-				if (str_map_get_or_put(&b->site_by_raw, raw,
-						       &rawsite)) {
-					free(raw);
-					raw = NULL;
-					found = (long)rawsite;
-				}
+				nraw = raw_key(pi, te, raw);
+				rawhash = raw_hash(raw, nraw);
+				found = raw_map_get(&b->site_by_raw, raw, nraw,
+						    rawhash);
 			}
 			if (found >= 0) {
 				site = (size_t)found;
@@ -686,8 +779,9 @@ static void build_events(struct builder *b, size_t pi, const struct sw_trace *t,
 				    int_map_get(&b->site_by_caller, &ck) < 0)
 					int_map_put(&b->site_by_caller, &ck,
 						    site);
-				if (raw)
-					str_map_set(&b->site_by_raw, raw, site);
+				if (nraw)
+					raw_map_put(&b->site_by_raw, raw, nraw,
+						    rawhash, site);
 			}
 			add_to_site(b, site, p, e);
 			add_event(b, pi, e, site);
@@ -720,6 +814,20 @@ static int ev_cmp(const void *x, const void *y)
 	if (a->ev.start_ns != b->ev.start_ns)
 		return cmp_u64(a->ev.start_ns, b->ev.start_ns);
 	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* A trace is written in time order, so the events usually are already:
+ * checking costs one pass, sorting a million of them much more.  ev_cmp
+ * is a total order (pos breaks ties), so skipping the sort changes
+ * nothing. */
+static int ev_sorted(const struct ev_sort *es, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (ev_cmp(&es[i - 1], &es[i]) > 0)
+			return 0;
+	return 1;
 }
 
 struct span {
@@ -1185,7 +1293,7 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 	b.links = NULL;
 	for (i = 0; i < rep->nevents; i++)
 		es[i].ev.site = rep->events[i].site; /* ranked */
-	if (es)
+	if (es && !ev_sorted(es, rep->nevents))
 		qsort(es, rep->nevents, sizeof(*es), ev_cmp);
 	rc = 0;
 	build_stalls(&b, traces, ntraces, es);
@@ -1202,7 +1310,7 @@ out:
 	int_map_free(&seen);
 	int_map_free(&b.site_by_caller);
 	str_map_free(&b.site_by_stack);
-	str_map_free(&b.site_by_raw);
+	raw_map_free(&b.site_by_raw);
 	str_map_free(&b.notes_seen);
 	free(b.links);
 	if (rc != 0)

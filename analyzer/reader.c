@@ -191,6 +191,39 @@ static enum rec_verdict parse_loop_end(struct sw_trace *t, const uint8_t *r,
 	return REC_OK;
 }
 
+/* Make room for `more` elements of `size` bytes after the `n` in pool;
+ * returns the pool (never NULL, so empty stacks still get a valid
+ * pointer). */
+static void *pool_reserve(void *pool, size_t *cap, size_t n, size_t more,
+			  size_t size)
+{
+	size_t c = *cap;
+
+	if (pool && n + more <= c)
+		return pool;
+	if (c < 64)
+		c = 64;
+	while (c < n + more)
+		c *= 2;
+	*cap = c;
+	return xreallocarray(pool, c, size);
+}
+
+/* Point every event at its stack in the pools, filled in event order. */
+static void link_stacks(struct sw_trace *t)
+{
+	size_t i, ni = 0, np = 0;
+
+	for (i = 0; i < t->nevents; i++) {
+		struct sw_tevent *te = &t->events[i];
+
+		te->ips = t->ipsv + ni;
+		te->py = t->pyv + np;
+		ni += te->rec.nips;
+		np += te->rec.npy;
+	}
+}
+
 static enum rec_verdict parse_event(struct sw_trace *t, const uint8_t *r,
 				    size_t size, const char **why)
 {
@@ -224,12 +257,20 @@ static enum rec_verdict parse_event(struct sw_trace *t, const uint8_t *r,
 	SW_GROW(t->events, t->nevents, t->cap_events);
 	te = &t->events[t->nevents++];
 	te->rec = e;
+	/* The pointers are set by link_stacks() once the pools stop
+	 * moving.  The counts were checked against the record above, so the
+	 * pools never outgrow the file. */
+	te->ips = NULL;
+	te->py = NULL;
 	r += sizeof(e);
-	te->ips = xmalloc((size_t)e.nips * 8);
-	memcpy(te->ips, r, (size_t)e.nips * 8);
+	t->ipsv = pool_reserve(t->ipsv, &t->cap_ipsv, t->nipsv, e.nips, 8);
+	memcpy(t->ipsv + t->nipsv, r, (size_t)e.nips * 8);
+	t->nipsv += e.nips;
 	r += (size_t)e.nips * 8;
-	te->py = xmalloc((size_t)e.npy * sizeof(struct sw_pyframe));
-	memcpy(te->py, r, (size_t)e.npy * sizeof(struct sw_pyframe));
+	t->pyv = pool_reserve(t->pyv, &t->cap_pyv, t->npyv, e.npy,
+			      sizeof(struct sw_pyframe));
+	memcpy(t->pyv + t->npyv, r, (size_t)e.npy * sizeof(struct sw_pyframe));
+	t->npyv += e.npy;
 	return REC_OK;
 }
 
@@ -512,6 +553,7 @@ corrupt:
 		"%llu bytes ignored",
 		off, why ? why : "bad record", (unsigned long long)(len - off));
 done:
+	link_stacks(t);
 	if (t->skipped)
 		problem(t,
 			"skipped %llu records of unknown type or kind (written "
@@ -587,11 +629,9 @@ void sw_trace_free(struct sw_trace *t)
 	for (i = 0; i < t->nloops; i++)
 		free(t->loops[i].buckets);
 	free(t->loops);
-	for (i = 0; i < t->nevents; i++) {
-		free(t->events[i].ips);
-		free(t->events[i].py);
-	}
 	free(t->events);
+	free(t->ipsv);
+	free(t->pyv);
 	free(t->stalls);
 	for (i = 0; i < t->pycodes.n; i++) {
 		free(t->pycodes.v[i].name);

@@ -30,8 +30,8 @@ struct sw_tmodule {
 
 struct sw_tevent {
 	struct sw_rec_event rec; /* fixed part, copied */
-	uint64_t *ips;		 /* rec.nips, innermost first */
-	struct sw_pyframe *py;	 /* rec.npy, innermost first */
+	uint64_t *ips;		 /* rec.nips, innermost first (in ipsv) */
+	struct sw_pyframe *py;	 /* rec.npy, innermost first (in pyv) */
 };
 
 struct sw_tloop {
@@ -62,6 +62,12 @@ struct sw_trace {
 	size_t nloops, cap_loops;
 	struct sw_tevent *events;
 	size_t nevents, cap_events;
+	/* Every event's stack, back to back (one allocation instead of two
+	 * per record): events[i].ips and .py point in here. */
+	uint64_t *ipsv;
+	size_t nipsv, cap_ipsv;
+	struct sw_pyframe *pyv;
+	size_t npyv, cap_pyv;
 	struct sw_rec_stall *stalls;
 	size_t nstalls, cap_stalls;
 	struct sw_pycodes pycodes;

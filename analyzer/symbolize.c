@@ -42,8 +42,36 @@ struct cache_entry {
 	size_t n;
 };
 
+/*
+ * dwfl_module_addrinfo reads every symbol of the module on each call (a
+ * linear scan): with thousands of distinct addresses in a big library that
+ * is most of the symbolization time.  Its answer for one address pc0
+ * settles the answer for a neighbour pc without the scan when the symbols
+ * it would look at are the same for both, with the same verdicts: the
+ * symbol S it returned for pc0 (sized) contains pc, no symbol of the
+ * module starts between S and either address, and no symbol starting
+ * below S reaches pc.  Then either S is the only symbol starting at its
+ * address (so the only sized symbol containing pc), or the symbols
+ * starting there all have S's size and none below S reached pc0 either
+ * (so libdwfl chooses among exactly the same candidates).  Any doubt
+ * falls back to libdwfl.
+ */
+struct sym_starts {
+	Dwfl_Module *mod;
+	size_t n;	     /* distinct symbol addresses, 0 when unusable */
+	uint64_t *start;     /* sorted, distinct */
+	uint64_t *end_below; /* highest end of the symbols starting below */
+	uint64_t *one_size;  /* the size of the symbols starting there ... */
+	uint8_t *several;    /* ... 0: one symbol, 1: several, one size,
+			      * 2: several sizes */
+	const char **name;   /* the symbol libdwfl returned there, or NULL */
+	uint64_t *size;	     /* its size */
+};
+
 struct sw_symbolizer {
 	Dwfl *dwfl;
+	struct sym_starts *starts;
+	size_t nstarts, cap_starts;
 	struct sym_module *mods;
 	size_t nmods, cap_mods;
 	struct sw_perfmap *perfmap;
@@ -413,6 +441,129 @@ out:
 	return emitted;
 }
 
+struct sym_span {
+	uint64_t lo, hi;
+};
+
+static int span_cmp(const void *x, const void *y)
+{
+	const struct sym_span *a = x, *b = y;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* The symbol addresses of mod (every symbol libdwfl's lookup may look
+ * at), built on the first lookup in it. */
+static struct sym_starts *starts_of(struct sw_symbolizer *s, Dwfl_Module *mod)
+{
+	struct sym_starts *st;
+	struct sym_span *sp;
+	size_t i, n = 0, k;
+	uint64_t maxend = 0;
+	int nsyms;
+
+	for (i = 0; i < s->nstarts; i++)
+		if (s->starts[i].mod == mod)
+			return &s->starts[i];
+	SW_GROW(s->starts, s->nstarts, s->cap_starts);
+	st = &s->starts[s->nstarts++];
+	memset(st, 0, sizeof(*st));
+	st->mod = mod;
+	nsyms = dwfl_module_getsymtab(mod);
+	if (nsyms <= 1)
+		return st;
+	sp = xcalloc((size_t)nsyms, sizeof(*sp));
+	for (i = 1; i < (size_t)nsyms; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr = 0;
+		GElf_Word shndx;
+
+		if (!dwfl_module_getsym_info(mod, (int)i, &sym, &addr, &shndx,
+					     NULL, NULL)) {
+			/* A symbol we cannot see may be one libdwfl picks:
+			 * no shortcut in this module. */
+			free(sp);
+			return st;
+		}
+		sp[n].lo = addr;
+		sp[n].hi =
+		    addr + sym.st_size < addr ? UINT64_MAX : addr + sym.st_size;
+		n++;
+	}
+	qsort(sp, n, sizeof(*sp), span_cmp);
+	st->start = xcalloc(n, sizeof(*st->start));
+	st->one_size = xcalloc(n, sizeof(*st->one_size));
+	st->several = xcalloc(n, sizeof(*st->several));
+	st->end_below = xcalloc(n, sizeof(*st->end_below));
+	st->name = xcalloc(n, sizeof(*st->name));
+	st->size = xcalloc(n, sizeof(*st->size));
+	for (i = 0, k = 0; i < n; k++) {
+		size_t j = i;
+		uint64_t hi = 0;
+
+		st->start[k] = sp[i].lo;
+		st->end_below[k] = maxend;
+		st->one_size[k] = sp[i].hi - sp[i].lo;
+		while (j < n && sp[j].lo == sp[i].lo) {
+			if (sp[j].hi > hi)
+				hi = sp[j].hi;
+			if (j > i)
+				st->several[k] =
+				    sp[j].hi == sp[i].hi && st->several[k] != 2
+					? 1
+					: 2;
+			j++;
+		}
+		if (hi > maxend)
+			maxend = hi;
+		i = j;
+	}
+	st->n = k;
+	free(sp);
+	return st;
+}
+
+/* Index of the highest start <= pc, or -1. */
+static long start_at(const struct sym_starts *st, uint64_t pc)
+{
+	size_t lo = 0, hi = st->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->start[mid] <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (long)lo - 1;
+}
+
+/* dwfl_module_addrinfo's name for pc (see struct sym_starts). */
+static const char *symbol_name(struct sw_symbolizer *s, Dwfl_Module *mod,
+			       uint64_t pc)
+{
+	struct sym_starts *st = starts_of(s, mod);
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name;
+	long k = st->n ? start_at(st, pc) : -1;
+
+	if (k >= 0 && st->name[k] && pc - st->start[k] < st->size[k] &&
+	    st->end_below[k] <= pc)
+		return st->name[k];
+	name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	if (name && sym.st_size && off <= pc && k >= 0 &&
+	    st->start[k] == pc - off && off < sym.st_size &&
+	    st->one_size[k] == sym.st_size &&
+	    (st->several[k] == 0 ||
+	     (st->several[k] == 1 && st->end_below[k] <= pc))) {
+		st->name[k] = name;
+		st->size[k] = sym.st_size;
+	}
+	return name;
+}
+
 static void lookup(struct sw_symbolizer *s, uint64_t ip, uint64_t pc,
 		   struct frame_vec *fv)
 {
@@ -425,12 +576,9 @@ static void lookup(struct sw_symbolizer *s, uint64_t ip, uint64_t pc,
 	if (s->dwfl)
 		mod = dwfl_addrmodule(s->dwfl, pc);
 	if (mod) {
-		GElf_Off off = 0;
-		GElf_Sym sym;
 		Dwfl_Line *dl;
 
-		symname =
-		    dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+		symname = symbol_name(s, mod, pc);
 		dl = dwfl_module_getsrc(mod, pc);
 		if (dl)
 			file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
@@ -546,6 +694,15 @@ void sw_sym_close(struct sw_symbolizer *s)
 		free(s->notes[i]);
 	free(s->notes);
 	free(s->mods);
+	for (i = 0; i < s->nstarts; i++) {
+		free(s->starts[i].start);
+		free(s->starts[i].one_size);
+		free(s->starts[i].several);
+		free(s->starts[i].end_below);
+		free(s->starts[i].name);
+		free(s->starts[i].size);
+	}
+	free(s->starts);
 	sw_perfmap_free(s->perfmap);
 	free(s);
 }

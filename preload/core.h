@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fdcache.h"
 #include "shim.h"
 
 /* ---- init.c -------------------------------------------------------------- */
@@ -29,6 +30,74 @@ void sw_warn_parts(const char *first, ...);
 int sw_in_vfork_child(void);
 /* The calling thread's kernel tid. */
 uint32_t sw_gettid(void);
+
+/* ---- the call clock (init.c) --------------------------------------------- */
+
+/*
+ * Timed calls read the TSC when the CPU has an invariant one (cpuid and
+ * /proc/cpuinfo agree) and init.c has calibrated it against
+ * CLOCK_MONOTONIC; until then, and on other CPUs, they read
+ * CLOCK_MONOTONIC through the vDSO.  A call remembers which clock it
+ * started on (struct sw_call_ctx), so the switch can happen at any time.
+ * Durations become ns with a calibrated mult (ns = ticks * mult >> 32)
+ * only when a call is recorded; the record's start_ns is then taken from
+ * CLOCK_MONOTONIC, so timestamps in the trace keep one clock.
+ */
+enum sw_clk_state {
+	SW_CLK_OFF = 0,	    /* vDSO only (no invariant TSC, or not started) */
+	SW_CLK_PENDING = 1, /* reference pair taken, calibrating later */
+	SW_CLK_BUSY = 2,    /* one thread is calibrating */
+	SW_CLK_ON = 3,	    /* mult and call_threshold_ticks are valid */
+};
+
+struct sw_clock {
+	_Atomic int state; /* enum sw_clk_state */
+	uint64_t mult;	   /* ns = ticks * mult >> 32 */
+	/* ticks < this <=> ns < the call threshold */
+	uint64_t call_threshold_ticks;
+};
+
+extern struct sw_clock sw_clk;
+
+/* Constructor / fork child: take the reference pair if the CPU has an
+ * invariant TSC. */
+void sw_clock_start(void);
+/* Calibrate once enough time has passed since the reference pair (a loop
+ * thread at a turn boundary, inside the guard).  Cheap when done. */
+void sw_clock_calibrate_slow(uint64_t now_ns);
+static inline void sw_clock_calibrate(uint64_t now_ns)
+{
+	if (sw_unlikely(
+		atomic_load_explicit(&sw_clk.state, memory_order_relaxed) ==
+		SW_CLK_PENDING))
+		sw_clock_calibrate_slow(now_ns);
+}
+
+/* Is the TSC the call clock now?  (acquire: mult is valid when it is) */
+static inline int sw_clk_tsc(void)
+{
+	return atomic_load_explicit(&sw_clk.state, memory_order_acquire) ==
+	       SW_CLK_ON;
+}
+
+static inline uint64_t sw_clk_read(int tsc)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (tsc)
+		return __builtin_ia32_rdtsc();
+#else
+	(void)tsc;
+#endif
+	return sw_now_ns();
+}
+
+/* A tick count of the given clock as ns. */
+static inline uint64_t sw_clk_to_ns(int tsc, uint64_t ticks)
+{
+	if (!tsc)
+		return ticks;
+	return (uint64_t)(((unsigned __int128)ticks * sw_clk.mult) >> 32);
+}
 
 /* ---- writer.c ------------------------------------------------------------ */
 
@@ -108,12 +177,16 @@ enum sw_cap {
 };
 
 struct sw_call_ctx {
-	uint64_t start_ns;
+	uint64_t start; /* sw_clk_read(tsc) before the real call */
+	int tsc;	/* the clock `start` was read on */
 };
 
 int sw_call_begin_slow(struct sw_call_ctx *c);
 void sw_call_end(struct sw_call_ctx *c, enum sw_call call, int fd,
 		 enum sw_cap cap, void *caller);
+/* sw_call_end with the end already read on c's clock. */
+void sw_call_end_at(struct sw_call_ctx *c, uint64_t end, enum sw_call call,
+		    int fd, enum sw_cap cap, void *caller);
 /* A GIL wait that a cond-wait wrapper timed (pyframes.c said it is one):
  * added to the turn's GIL total instead of being recorded as a call. */
 void sw_gil_wait_end(struct sw_call_ctx *c, enum sw_call call, void *caller);
@@ -153,21 +226,91 @@ static inline void sw_loader_leave(void)
 }
 
 /*
+ * Can a call not sleep, so that a late sample cannot turn it into EINTR?
+ * Only I/O whose blocking O_NONBLOCK decides, on a socket or pipe the fd
+ * cache knows to be non-blocking (a cache miss counts as "may sleep": no
+ * syscall here to find out).
+ */
+static inline int sw_call_nosleep(int fd, enum sw_cap cap)
+{
+	unsigned v;
+
+	if (cap == SW_CAP_YES)
+		return 0;
+	v = sw_fdc_peek(fd);
+	if ((v & (SW_FDC_VALID | SW_FDC_NONBLOCK)) !=
+	    (SW_FDC_VALID | SW_FDC_NONBLOCK))
+		return 0;
+	return ((1u << (v & SW_FDC_KIND)) &
+		((1u << SW_FD_SOCKET) | (1u << SW_FD_PIPE))) != 0;
+}
+
+/*
+ * sw_call_begin_slow for a wrapper that knows its fd and capability: a
+ * call that cannot sleep skips sw_sampler_flush() and its fence.  A
+ * sample the watchdog sends just before it sees in_wrapper then lands
+ * after the real call instead of before it; either way the handler finds
+ * in_wrapper set and drops it (sampler.c), and a non-blocking socket or
+ * pipe call has no sleep to cut short.
+ */
+static inline int sw_call_enter(struct sw_call_ctx *c, int fd, enum sw_cap cap)
+{
+	struct sw_thread *t = &sw_tls;
+	struct sw_loop_slot *slot = t->slot;
+
+	if (t->guard || !slot ||
+	    atomic_load_explicit(&slot->in_wrapper, memory_order_relaxed))
+		return 0;
+	atomic_store_explicit(&slot->in_wrapper, 1, memory_order_relaxed);
+	if (!sw_call_nosleep(fd, cap))
+		sw_sampler_flush();
+	c->tsc = sw_clk_tsc();
+	c->start = sw_clk_read(c->tsc);
+	return 1;
+}
+
+/*
+ * After the real call: a call shorter than the call threshold, in default
+ * mode (or one strict mode never records), costs a clock read, a compare
+ * and the in_wrapper store.  errno is untouched here; the slow path keeps
+ * it.  A TSC that went backwards looks huge and takes the slow path,
+ * which counts it as 0.
+ */
+static inline void sw_call_leave(struct sw_call_ctx *c, enum sw_call call,
+				 int fd, enum sw_cap cap, void *caller)
+{
+	uint64_t end = sw_clk_read(c->tsc);
+	uint64_t thr =
+	    c->tsc ? sw_clk.call_threshold_ticks : sw_cfg.call_threshold_ns;
+	struct sw_loop_slot *slot;
+
+	if (sw_unlikely(end - c->start >= thr) ||
+	    (cap != SW_CAP_NO && sw_unlikely(sw_cfg.strict))) {
+		sw_call_end_at(c, end, call, fd, cap, caller);
+		return;
+	}
+	slot = sw_tls.slot;
+	if (slot)
+		atomic_store_explicit(&slot->in_wrapper, 0,
+				      memory_order_release);
+}
+
+/*
  * The body of a plain timed wrapper: on a thread that is not in a turn,
  * the real call (usually a tail jump); in a turn, the real call between
  * two clock reads, then the record rules.  errno is the real call's.
  */
-#define SW_TIMED(type, call, fd, cap, real_call)            \
-	do {                                                \
-		struct sw_call_ctx c_;                      \
-		type r_;                                    \
-		if (sw_likely(!sw_tls.in_turn))             \
-			return real_call;                   \
-		if (!sw_call_begin_slow(&c_))               \
-			return real_call;                   \
-		r_ = real_call;                             \
-		sw_call_end(&c_, call, fd, cap, SW_CALLER); \
-		return r_;                                  \
+#define SW_TIMED(type, call, fd, cap, real_call)              \
+	do {                                                  \
+		struct sw_call_ctx c_;                        \
+		type r_;                                      \
+		if (sw_likely(!sw_tls.in_turn))               \
+			return real_call;                     \
+		if (!sw_call_enter(&c_, fd, cap))             \
+			return real_call;                     \
+		r_ = real_call;                               \
+		sw_call_leave(&c_, call, fd, cap, SW_CALLER); \
+		return r_;                                    \
 	} while (0)
 
 #endif

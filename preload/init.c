@@ -40,6 +40,155 @@ uint64_t sw_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* ---- the call clock: TSC calibrated against CLOCK_MONOTONIC (core.h) ---- */
+
+struct sw_clock sw_clk;
+
+/* The reference pair, and how long to wait before the second one: 50 ms
+ * against two pairs read within ~100 ns of each other leaves a few ppm. */
+static uint64_t clk_ref_tsc, clk_ref_ns;
+#define CLK_CALIBRATE_NS 50000000ull
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* A (tsc, CLOCK_MONOTONIC) pair: the monotonic read between the two TSC
+ * reads of the tightest of a few tries. */
+static void clk_pair(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		uint64_t a = __builtin_ia32_rdtsc();
+		uint64_t m = sw_now_ns();
+		uint64_t b = __builtin_ia32_rdtsc();
+
+		if (b >= a && b - a < best) {
+			best = b - a;
+			*tsc = a + (b - a) / 2;
+			*ns = m;
+		}
+	}
+	if (best == UINT64_MAX) {
+		*tsc = __builtin_ia32_rdtsc();
+		*ns = sw_now_ns();
+	}
+}
+
+static int cpu_invariant_tsc(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
+		return 0;
+	if (!__get_cpuid(0x80000007u, &a, &b, &c, &d))
+		return 0;
+	return (d >> 8) & 1;
+}
+
+/* Is `word` one of the space-separated words of the first "flags" line? */
+static int flags_have(const char *flags, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = flags;
+
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == flags || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[n] == ' ' || p[n] == '\n' || p[n] == 0))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* The kernel agrees: constant_tsc and nonstop_tsc in /proc/cpuinfo.  Raw
+ * syscalls: this runs inside a wrapper, errno is restored by the caller. */
+static int cpuinfo_tsc_ok(void)
+{
+	static char buf[16384];
+	size_t len = 0;
+	char *flags, *eol;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/cpuinfo",
+			      O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while (len < sizeof(buf) - 1) {
+		long n =
+		    syscall(SYS_read, fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	syscall(SYS_close, fd);
+	buf[len] = 0;
+	flags = strstr(buf, "\nflags");
+	if (!flags || !(eol = strchr(flags + 1, '\n')))
+		return 0;
+	*eol = 0;
+	return flags_have(flags, "constant_tsc") &&
+	       flags_have(flags, "nonstop_tsc");
+}
+
+void sw_clock_start(void)
+{
+	if (atomic_load(&sw_clk.state) != SW_CLK_OFF || !cpu_invariant_tsc())
+		return;
+	clk_pair(&clk_ref_tsc, &clk_ref_ns);
+	atomic_store(&sw_clk.state, SW_CLK_PENDING);
+}
+
+void sw_clock_calibrate_slow(uint64_t now_ns)
+{
+	int expect = SW_CLK_PENDING, saved = errno;
+	uint64_t tsc, ns, dt, dn, mult, thr;
+	unsigned __int128 m;
+
+	if (now_ns < clk_ref_ns + CLK_CALIBRATE_NS ||
+	    !atomic_compare_exchange_strong(&sw_clk.state, &expect,
+					    SW_CLK_BUSY))
+		return;
+	clk_pair(&tsc, &ns);
+	if (tsc <= clk_ref_tsc || ns <= clk_ref_ns || !cpuinfo_tsc_ok())
+		goto off;
+	dt = tsc - clk_ref_tsc;
+	dn = ns - clk_ref_ns;
+	m = ((unsigned __int128)dn << 32) / dt;
+	/* A TSC between 50 MHz and 20 GHz, or something is wrong. */
+	if (m < (1ull << 32) / 20 || m > (1ull << 32) * 20)
+		goto off;
+	mult = (uint64_t)m;
+	/* The fewest ticks that are the call threshold or more, exactly as
+	 * the slow path converts them, so both sides agree at the edge. */
+	m = ((unsigned __int128)sw_cfg.call_threshold_ns << 32) / mult;
+	thr = m > UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)m;
+	while (thr && ((unsigned __int128)(thr - 1) * mult >> 32) >=
+			  sw_cfg.call_threshold_ns)
+		thr--;
+	while (((unsigned __int128)thr * mult >> 32) < sw_cfg.call_threshold_ns)
+		thr++;
+	sw_clk.mult = mult;
+	sw_clk.call_threshold_ticks = thr;
+	atomic_store_explicit(&sw_clk.state, SW_CLK_ON, memory_order_release);
+	errno = saved;
+	return;
+off:
+	atomic_store(&sw_clk.state, SW_CLK_OFF);
+	errno = saved;
+}
+#else
+void sw_clock_start(void)
+{
+}
+
+void sw_clock_calibrate_slow(uint64_t now_ns)
+{
+	(void)now_ns;
+}
+#endif
+
 int sw_in_vfork_child(void)
 {
 	return (pid_t)syscall(SYS_getpid) != my_pid;
@@ -183,6 +332,7 @@ static void note_start_time(void)
 	struct timespec rt;
 
 	start_mono_ns = sw_now_ns();
+	sw_clock_start();
 	clock_gettime(CLOCK_REALTIME, &rt);
 	start_realtime_ns =
 	    (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;

@@ -32,6 +32,37 @@ static SW_TLS int no_free_slot;
 
 #define RELAXED memory_order_relaxed
 
+/*
+ * The turn clock.  With the TSC as the call clock (init.c), a turn
+ * boundary reads the TSC, not clock_gettime: CLOCK_MONOTONIC is derived
+ * from a per-thread anchor (a real clock_gettime and the TSC beside it,
+ * taken again once ANCHOR_TICKS have passed, or if the TSC went back), so
+ * turn_start_ns stays within a few microseconds of the watchdog's clock.
+ * Turn durations are TSC differences (turn_tsc), exact whatever the anchor.
+ */
+#define ANCHOR_TICKS (1ull << 26) /* ~25 ms at 2.6 GHz */
+static SW_TLS uint64_t anchor_tsc, anchor_ns;
+static SW_TLS uint64_t turn_tsc; /* TSC at the turn's start, 0: none */
+
+static inline uint64_t turn_now(uint64_t *tsc)
+{
+	uint64_t t, d;
+
+	if (!sw_clk_tsc()) {
+		*tsc = 0;
+		return sw_now_ns();
+	}
+	t = sw_clk_read(1);
+	*tsc = t;
+	d = t - anchor_tsc;
+	if (sw_unlikely(d >= ANCHOR_TICKS)) {
+		anchor_ns = sw_now_ns();
+		anchor_tsc = t;
+		return anchor_ns;
+	}
+	return anchor_ns + sw_clk_to_ns(1, d);
+}
+
 static inline void add_relaxed(_Atomic uint64_t *v, uint64_t n)
 {
 	/* Single writer (the owner): a plain add, no lock prefix. */
@@ -144,21 +175,34 @@ static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
 	sw_emit(&rec, sizeof(rec));
 }
 
-/* The owner's turn is over at `now`: count it. */
-static void turn_end(struct sw_loop_slot *slot, uint64_t now)
+/* The owner's turn is over at `now` (`tsc`: the TSC then, 0: unknown):
+ * count it. */
+static void turn_end(struct sw_loop_slot *slot, uint64_t now, uint64_t tsc)
 {
 	uint64_t start = atomic_load_explicit(&slot->turn_start_ns, RELAXED);
 	uint64_t dur;
 
-	if (!start || now < start)
+	if (!start)
 		return;
-	dur = now - start;
+	if (turn_tsc && sw_clk_tsc()) {
+		if (!tsc)
+			tsc = sw_clk_read(1);
+		dur = tsc - turn_tsc;
+		if ((int64_t)dur < 0)
+			dur = 0; /* a TSC that went back */
+		dur = sw_clk_to_ns(1, dur);
+	} else {
+		if (now < start)
+			return;
+		dur = now - start;
+	}
 	add_relaxed(&slot->hist[sw_hist_index(dur)], 1);
 	add_relaxed(&slot->turns, 1);
 	add_relaxed(&slot->busy_ns, dur);
 	if (dur > atomic_load_explicit(&slot->max_turn_ns, RELAXED))
 		atomic_store_explicit(&slot->max_turn_ns, dur, RELAXED);
-	sw_gil_turn_end(slot);
+	if (sw_tls.gil_waits)
+		sw_gil_turn_end(slot);
 	if (dur > sw_cfg.threshold_ns) {
 		add_relaxed(&slot->stalls, 1);
 		emit_stall(slot, start, dur);
@@ -174,7 +218,7 @@ static void loop_finish(struct sw_loop_slot *slot, uint64_t now)
 	if (!atomic_load(&slot->loop_id))
 		return;
 	if (sw_tls.in_turn)
-		turn_end(slot, now);
+		turn_end(slot, now, 0);
 	atomic_store(&slot->turn_start_ns, 0);
 	sw_tls.in_turn = 0;
 	sw_loop_heartbeat(slot, now, 1);
@@ -272,7 +316,7 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
 	uint32_t pend;
-	uint64_t now;
+	uint64_t now, tsc;
 	int cur;
 
 	w->mode = SW_WAIT_PASS;
@@ -290,7 +334,8 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 	t->guard++;
 	if (!slot && !(slot = attach()))
 		goto pass;
-	now = sw_now_ns();
+	now = turn_now(&tsc);
+	sw_clock_calibrate(now);
 	cur = atomic_load(&slot->epfd);
 	pend = atomic_load(&pending_end[sw_slot_index(slot)]);
 	if (pend && pend == atomic_load(&slot->loop_id)) {
@@ -317,19 +362,26 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 			loop_finish(slot, now);
 		loop_begin(slot, key, now);
 	} else if (t->in_turn) {
-		turn_end(slot, now);
-		if (now - atomic_load_explicit(&slot->last_heartbeat_ns,
-					       RELAXED) >=
-		    sw_cfg.heartbeat_ns)
+		turn_end(slot, now, tsc);
+		/* Signed: the watchdog may have written a heartbeat stamped
+		 * a little after our TSC-derived now. */
+		if ((int64_t)(now - atomic_load_explicit(
+					&slot->last_heartbeat_ns, RELAXED)) >=
+		    (int64_t)sw_cfg.heartbeat_ns)
 			sw_loop_heartbeat(slot, now, 0);
 	}
-	atomic_store(&slot->turn_start_ns, 0);
+	/* Release, not seq_cst: the watchdog only needs the turn's numbers
+	 * before the 0, and sw_sampler_flush() fences after it. */
+	atomic_store_explicit(&slot->turn_start_ns, 0, memory_order_release);
 	t->in_turn = 0;
 	w->mode = SW_WAIT_BOUNDARY;
 	t->guard--;
 	/* A sample sent before the watchdog saw in_wrapper lands here, not
-	 * as an EINTR from the wait (epoll_wait ignores SA_RESTART). */
-	sw_sampler_flush();
+	 * as an EINTR from the wait (epoll_wait ignores SA_RESTART).  A wait
+	 * with a zero timeout never sleeps: a sample, if one comes, lands
+	 * after it and finds in_wrapper set (sampler.c drops it), as here. */
+	if (capable)
+		sw_sampler_flush();
 	return SW_WAIT_BOUNDARY;
 pass:
 	t->guard--;
@@ -340,17 +392,23 @@ void sw_loop_wait_end(struct sw_wait *w, void *caller)
 {
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
-	int saved = errno;
-	uint64_t now;
+	uint64_t now, tsc;
 
 	if (!slot)
 		return;
-	now = sw_now_ns();
 	if (w->mode == SW_WAIT_PRIVATE) {
+		/* Only recording can touch errno (the rest of this function
+		 * is a clock read and stores). */
+		int saved = errno;
+
+		now = sw_now_ns();
 		sw_record_call(w->call, SW_EV_PRIVATE_LOOP, w->fd, w->start_ns,
 			       now - w->start_ns, w->capable, caller);
+		errno = saved;
 	} else if (w->mode == SW_WAIT_BOUNDARY && sw_active &&
 		   atomic_load(&slot->loop_id)) {
+		now = turn_now(&tsc);
+		turn_tsc = tsc;
 		atomic_store_explicit(
 		    &slot->turn_seq,
 		    atomic_load_explicit(&slot->turn_seq, RELAXED) + 1,
@@ -361,7 +419,6 @@ void sw_loop_wait_end(struct sw_wait *w, void *caller)
 		t->in_turn = 1;
 	}
 	atomic_store_explicit(&slot->in_wrapper, 0, memory_order_release);
-	errno = saved;
 }
 
 static void close_loops(int lo, int hi)

@@ -317,8 +317,31 @@ int sw_call_begin_slow(struct sw_call_ctx *c)
 	/* A sample the watchdog sent just before it saw in_wrapper lands
 	 * now, not as an EINTR from the real call (sampler.c). */
 	sw_sampler_flush();
-	c->start_ns = sw_now_ns();
+	c->tsc = sw_clk_tsc();
+	c->start = sw_clk_read(c->tsc);
 	return 1;
+}
+
+/* A timed call's duration in ns (a clock that went backwards: 0). */
+static uint64_t call_duration(const struct sw_call_ctx *c, uint64_t end)
+{
+	uint64_t ticks = end - c->start;
+
+	if ((int64_t)ticks < 0)
+		ticks = 0;
+	return sw_clk_to_ns(c->tsc, ticks);
+}
+
+/* Its start on CLOCK_MONOTONIC, the clock of every timestamp in the
+ * trace: TSC ticks are converted only for calls that are recorded. */
+static uint64_t call_start_ns(const struct sw_call_ctx *c, uint64_t dur)
+{
+	uint64_t now;
+
+	if (!c->tsc)
+		return c->start;
+	now = sw_now_ns();
+	return now > dur ? now - dur : 0;
 }
 
 /* Could this call block in production?  (strict mode) */
@@ -346,12 +369,12 @@ static int capable(enum sw_cap cap, int fd)
 	}
 }
 
-void sw_call_end(struct sw_call_ctx *c, enum sw_call call, int fd,
-		 enum sw_cap cap, void *caller)
+void sw_call_end_at(struct sw_call_ctx *c, uint64_t end, enum sw_call call,
+		    int fd, enum sw_cap cap, void *caller)
 {
 	struct sw_loop_slot *slot = sw_tls.slot;
 	int saved = errno, can = 0;
-	uint64_t dur = sw_now_ns() - c->start_ns;
+	uint64_t dur = call_duration(c, end);
 
 	if (dur < sw_cfg.call_threshold_ns) {
 		if (!sw_cfg.strict || cap == SW_CAP_NO)
@@ -360,12 +383,19 @@ void sw_call_end(struct sw_call_ctx *c, enum sw_call call, int fd,
 		if (!can)
 			goto out;
 	}
-	sw_record_call(call, SW_EV_CALL, fd, c->start_ns, dur, can, caller);
+	sw_record_call(call, SW_EV_CALL, fd, call_start_ns(c, dur), dur, can,
+		       caller);
 out:
 	if (slot)
 		atomic_store_explicit(&slot->in_wrapper, 0,
 				      memory_order_release);
 	errno = saved;
+}
+
+void sw_call_end(struct sw_call_ctx *c, enum sw_call call, int fd,
+		 enum sw_cap cap, void *caller)
+{
+	sw_call_end_at(c, sw_clk_read(c->tsc), call, fd, cap, caller);
 }
 
 /* ---- GIL waits ----------------------------------------------------------- */
@@ -375,7 +405,7 @@ void sw_gil_wait_end(struct sw_call_ctx *c, enum sw_call call, void *caller)
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
 	int saved = errno;
-	uint64_t dur = sw_now_ns() - c->start_ns;
+	uint64_t dur = call_duration(c, sw_clk_read(c->tsc));
 	struct gil_store *g;
 
 	if (!slot)
@@ -386,7 +416,7 @@ void sw_gil_wait_end(struct sw_call_ctx *c, enum sw_call call, void *caller)
 	if (dur <= g->max_ns)
 		goto out;
 	g->max_ns = dur;
-	g->start_ns = c->start_ns;
+	g->start_ns = call_start_ns(c, dur);
 	g->call = (uint16_t)call;
 	/* Stacks only for waits that can matter: a turn's total must reach
 	 * the call threshold (or be non-zero in strict mode) to be kept. */

@@ -65,6 +65,18 @@ have() { command -v "$1" >/dev/null 2>&1; }
 rec() { local IFS=$'\t'; printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RAW"; }
 note() { printf 'note\t%s\t-\t-\t%s\n' "$1" "$2" >>"$RAW"; }
 now_ns() { date +%s%N; }
+# Max RSS through GNU time (Debian package "time") when installed, written
+# as "maxrss_kib=N" to the file; without it the command just runs.
+maxrss() { # file cmd...
+	local f=$1
+	shift
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f 'maxrss_kib=%M' -o "$f" "$@"
+	else
+		echo "maxrss_kib=n/a" >"$f"
+		"$@"
+	fi
+}
 
 # ---- servers: own process groups, killed on any exit -------------------
 GROUPS_LIVE=()
@@ -490,7 +502,7 @@ bench_analyzer() {
 			[[ $what == *-nosym ]] && [ -n "$flag" ] && args+=("$flag")
 			[[ $what == *-nosym ]] && [ -z "$flag" ] && continue
 			t0=$(now_ns)
-			/usr/bin/time -f 'maxrss_kib=%M' -o "$WORK/time.out" \
+			maxrss "$WORK/time.out" \
 				timeout 300 "$SW" report "${args[@]}" "$file" >"$WORK/report.$what" 2>"$WORK/report.err"
 			st=$?
 			t1=$(now_ns)
@@ -527,8 +539,8 @@ bench_rss() {
 		[ $v = shim ] && envs=(LD_PRELOAD="$SHIM" STALLWATCH_OUTPUT="$dir")
 		[ $v = shimstrict ] && envs=(LD_PRELOAD="$SHIM" STALLWATCH_OUTPUT="$dir" STALLWATCH_STRICT=1)
 		local out
-		out=$("${PIN_CLIENT[@]}" /usr/bin/time -f 'maxrss_kib=%M' -o "$WORK/rss.time" \
-			env "${envs[@]}" "$HOT" rss "$RSS_TURNS" "$step") || { log "rss $v failed"; continue; }
+		out=$(maxrss "$WORK/rss.time" "${PIN_CLIENT[@]}" env "${envs[@]}" \
+			"$HOT" rss "$RSS_TURNS" "$step") || { log "rss $v failed"; continue; }
 		rec rss turns "$v" 1 "$(grep '^mode=' <<<"$out") $(tail -1 "$WORK/rss.time") trace_bytes=$(du -sb "$dir" | cut -f1)"
 		grep '^rss_kib' <<<"$out" | while read -r _ t k; do
 			rec rss-sample turns "$v" 1 "$t $k"

@@ -328,7 +328,7 @@ class Report:
             ok = None if lim is None else ratio <= lim
             res = verdict(ok) if lim else "info"
             if lim and not ok:
-                res += " (by %.2f×)" % (ratio - lim)
+                res += " (by %.3f×)" % (ratio - lim)
             n = plain[0].get("calls") or 1
             self.rows.append(("Flood: loop thread writes %d records to a file, %s mode" % (n, label),
                               fmt(pm / 1e6, " ms"), fmt(vm / 1e6, " ms"), "%.2f×" % ratio, tgt, res))
