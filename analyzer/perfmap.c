@@ -11,9 +11,12 @@
  * the number of entries are bounded, and anything malformed is skipped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "perfmap.h"
 
@@ -188,11 +191,20 @@ struct sw_perfmap *sw_perfmap_load(const char *path)
 	struct pm_entry *e = NULL;
 	size_t n = 0, cap = 0, names_cap = 0, total = 0;
 	char line[4096];
+	struct stat st;
 	FILE *f;
+	int fd;
 
-	f = fopen(path, "re");
-	if (!f)
+	/* Only a regular file: a FIFO would block the open (O_NONBLOCK) and
+	 * the read, /dev/zero would never end. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		goto fail;
@@ -201,7 +213,8 @@ struct sw_perfmap *sw_perfmap_load(const char *path)
 		const char *p = line, *name;
 		uint64_t start, size;
 
-		total += len;
+		/* Bytes consumed, not strlen(): NUL bytes count too. */
+		total = (size_t)ftell(f);
 		if (total > PM_MAX_BYTES || n >= PM_MAX_ENTRIES)
 			break;
 		if (len && line[len - 1] != '\n' && !feof(f)) {

@@ -572,7 +572,9 @@ int sw_trace_read(struct sw_trace *t, const char *path, char *err,
 	int fd, rc;
 
 	memset(t, 0, sizeof(*t));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * forever; it is refused just below instead. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
@@ -581,6 +583,22 @@ int sw_trace_read(struct sw_trace *t, const char *path, char *err,
 		snprintf(err, errlen, "not a regular file");
 		close(fd);
 		return -1;
+	}
+	/* Check the magic before reading a possibly huge (sparse) file. */
+	{
+		char magic[8];
+		ssize_t got;
+
+		got = st.st_size >= (off_t)sizeof(magic)
+			  ? pread(fd, magic, sizeof(magic), 0)
+			  : -1;
+		if (st.st_size >= (off_t)sizeof(magic) &&
+		    (got != (ssize_t)sizeof(magic) ||
+		     memcmp(magic, SW_TRACE_MAGIC, sizeof(magic)) != 0)) {
+			snprintf(err, errlen, "not a stallwatch trace (bad magic)");
+			close(fd);
+			return -1;
+		}
 	}
 	/* st_size is only a hint: the buffer grows with what read() returns. */
 	cap = st.st_size > 0 && (uint64_t)st.st_size < (1ull << 30)
