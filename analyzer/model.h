@@ -6,8 +6,8 @@
  *   cmd_run.c    stallwatch run: launch under the shim
  *   cmd_report.c stallwatch report: options, then one of the writers
  *   cmd_gate.c   stallwatch gate: budgets, allowlist, verdict, JUnit
- *   reader.c     trace files -> records (validates everything, skips a torn tail)
- *   symbolize.c  addresses -> functions, files, lines (libdwfl), cached
+ *   reader.c     trace files -> records (validates everything, skips a torn
+ * tail) symbolize.c  addresses -> functions, files, lines (libdwfl), cached
  *   pymerge.c    Python frames placed among native ones
  *   perfmap.c    JIT perf maps -> names for anonymous code
  *   aggregate.c  records -> struct sw_report (sites, stalls, loops)
@@ -31,12 +31,12 @@ enum sw_lang { SW_LANG_NATIVE = 0, SW_LANG_PYTHON = 1, SW_LANG_JS = 2 };
 
 struct sw_frame {
 	enum sw_lang lang;
-	char *function; /* NULL when unknown */
-	char *file;	/* source file, NULL when unknown */
-	int line;	/* 0 when unknown */
-	char *module;	/* ELF path, or NULL (Python frames, unknown) */
-	uint64_t addr;	/* runtime address (native/JS), 0 for Python */
-	int inlined;	/* an inlined native frame (same addr as the next) */
+	char *function;	   /* NULL when unknown */
+	char *file;	   /* source file, NULL when unknown */
+	int line;	   /* 0 when unknown */
+	char *module;	   /* ELF path, or NULL (Python frames, unknown) */
+	uint64_t addr;	   /* runtime address (native/JS), 0 for Python */
+	int inlined;	   /* an inlined native frame (same addr as the next) */
 	uint64_t rel_addr; /* addr - module's load base (for module+0xoff),
 			    * 0 when not in a known module */
 };
@@ -52,9 +52,10 @@ const char *sw_site_kind_name(enum sw_site_kind kind);
 /* Identical stacks of the same kind and call, aggregated. */
 struct sw_site {
 	enum sw_site_kind kind;
-	const char *call; /* static string from sw_calls.h ("loop turn" for CPU) */
-	int fd_kind;	  /* enum sw_fd_kind of the first occurrence */
-	int strict_only;  /* every occurrence was below the call threshold */
+	const char
+	    *call;   /* static string from sw_calls.h ("loop turn" for CPU) */
+	int fd_kind; /* enum sw_fd_kind of the first occurrence */
+	int strict_only; /* every occurrence was below the call threshold */
 	uint64_t count;
 	uint64_t total_ns; /* for cpu-stall: samples x interval */
 	uint64_t max_ns;
@@ -68,8 +69,8 @@ struct sw_event {
 	uint32_t tid;
 	uint64_t start_ns; /* monotonic, as in the trace */
 	uint64_t duration_ns;
-	size_t site;	/* index into report.sites */
-	long stall;	/* index into report.stalls, -1 when outside any stall */
+	size_t site; /* index into report.sites */
+	long stall;  /* index into report.stalls, -1 when outside any stall */
 	uint32_t count; /* occurrences it stands for (flood folding) */
 };
 
@@ -78,7 +79,8 @@ struct sw_stall {
 	size_t loop; /* index into that process's loops */
 	uint32_t pid, tid;
 	uint64_t start_ns, duration_ns;
-	uint64_t blocked_ns; /* covered by blocking calls, private loops, GIL waits */
+	uint64_t blocked_ns; /* covered by blocking calls, private loops, GIL
+				waits */
 	uint64_t cpu_ns;     /* sampled CPU time not covered by those */
 	size_t *sites;	     /* every site that explains it, most time first */
 	size_t nsites;
@@ -118,7 +120,8 @@ struct sw_report {
 	size_t nstalls;
 	struct sw_event *events; /* by process, then start time */
 	size_t nevents;
-	char **notes; /* one-line messages for the reader (warnings, degradations) */
+	char **notes; /* one-line messages for the reader (warnings,
+			 degradations) */
 	size_t nnotes;
 };
 

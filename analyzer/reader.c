@@ -595,7 +595,8 @@ int sw_trace_read(struct sw_trace *t, const char *path, char *err,
 		if (st.st_size >= (off_t)sizeof(magic) &&
 		    (got != (ssize_t)sizeof(magic) ||
 		     memcmp(magic, SW_TRACE_MAGIC, sizeof(magic)) != 0)) {
-			snprintf(err, errlen, "not a stallwatch trace (bad magic)");
+			snprintf(err, errlen,
+				 "not a stallwatch trace (bad magic)");
 			close(fd);
 			return -1;
 		}

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#define SW_HIST_SUB 8
+#define SW_HIST_SUB	8
 #define SW_HIST_BUCKETS 368
 
 static inline unsigned sw_hist_index(uint64_t v)

@@ -33,25 +33,27 @@
 #include "../include/sw_hist.h"
 #include "../include/sw_trace.h"
 
-#define SW_EXPORT __attribute__((visibility("default")))
-#define SW_TLS __thread __attribute__((tls_model("initial-exec")))
-#define sw_likely(x) __builtin_expect(!!(x), 1)
+#define SW_EXPORT      __attribute__((visibility("default")))
+#define SW_TLS	       __thread __attribute__((tls_model("initial-exec")))
+#define sw_likely(x)   __builtin_expect(!!(x), 1)
 #define sw_unlikely(x) __builtin_expect(!!(x), 0)
 
 /* ---- settings.c ---------------------------------------------------------- */
 
 struct sw_settings {
-	int enabled;		     /* 0: inert (AT_SECURE, STALLWATCH_DISABLE, no dir) */
-	int strict;		     /* STALLWATCH_STRICT=1 */
-	int follow;		     /* STALLWATCH_FOLLOW (default 1) */
-	int sampling;		     /* STALLWATCH_SAMPLE=0 turns the sampler off */
-	int poll_loops;		     /* STALLWATCH_POLL_LOOPS=1: poll/ppoll waits are loop boundaries */
-	uint64_t threshold_ns;	     /* STALLWATCH_THRESHOLD, turn stall threshold */
+	int enabled;	/* 0: inert (AT_SECURE, STALLWATCH_DISABLE, no dir) */
+	int strict;	/* STALLWATCH_STRICT=1 */
+	int follow;	/* STALLWATCH_FOLLOW (default 1) */
+	int sampling;	/* STALLWATCH_SAMPLE=0 turns the sampler off */
+	int poll_loops; /* STALLWATCH_POLL_LOOPS=1: poll/ppoll waits are loop
+			   boundaries */
+	uint64_t threshold_ns; /* STALLWATCH_THRESHOLD, turn stall threshold */
 	uint64_t call_threshold_ns;  /* STALLWATCH_CALL_THRESHOLD */
 	uint64_t sample_interval_ns; /* STALLWATCH_SAMPLE_INTERVAL */
 	uint64_t heartbeat_ns;	     /* STALLWATCH_HEARTBEAT */
-	uint32_t stacks_per_site;    /* STALLWATCH_STACKS_PER_SITE: stacks per site per second */
-	char output_dir[1024];	     /* STALLWATCH_OUTPUT */
+	uint32_t stacks_per_site; /* STALLWATCH_STACKS_PER_SITE: stacks per site
+				     per second */
+	char output_dir[1024];	  /* STALLWATCH_OUTPUT */
 };
 
 extern struct sw_settings sw_cfg;
@@ -69,12 +71,12 @@ void sw_settings_load(struct sw_settings *cfg, char *const *envp,
 struct sw_loop_slot;
 
 struct sw_thread {
-	uint32_t guard;		    /* >0: inside the shim; wrappers pass through */
-	uint32_t in_turn;	    /* a loop thread between its loop's waits */
-	struct sw_loop_slot *slot;  /* non-NULL on a loop thread */
-	uint64_t gil_wait_ns;	    /* GIL waits in this turn (see loop.c) */
+	uint32_t guard;	  /* >0: inside the shim; wrappers pass through */
+	uint32_t in_turn; /* a loop thread between its loop's waits */
+	struct sw_loop_slot *slot; /* non-NULL on a loop thread */
+	uint64_t gil_wait_ns;	   /* GIL waits in this turn (see loop.c) */
 	uint32_t gil_waits;
-	uint32_t unwind_warm;	    /* libunwind has run once on this thread */
+	uint32_t unwind_warm; /* libunwind has run once on this thread */
 	/* >0 inside dlopen/dlmopen/dlclose/dl_iterate_phdr (wrap_dl.c) or C++
 	 * exception unwinding (sampler.c's wrappers): the loader lock may be
 	 * held, so the sampler must not unwind (DESIGN.md, Stacks). */
@@ -92,13 +94,13 @@ extern SW_TLS struct sw_thread sw_tls;
 #define SW_MAX_LOOP_THREADS 512
 
 struct sw_loop_slot {
-	_Atomic uint32_t tid;		/* 0: free */
+	_Atomic uint32_t tid; /* 0: free */
 	_Atomic uint32_t loop_id;
 	_Atomic int32_t epfd;
 	_Atomic uint32_t turn_seq;
 	_Atomic uint64_t turn_start_ns; /* 0 while waiting in the loop's wait */
-	_Atomic uint32_t in_wrapper;	/* inside a timed wrapper: don't signal */
-	_Atomic uint32_t nsamples;	/* samples in the current turn */
+	_Atomic uint32_t in_wrapper; /* inside a timed wrapper: don't signal */
+	_Atomic uint32_t nsamples;   /* samples in the current turn */
 	/* Statistics, written by the loop thread only; others read relaxed. */
 	_Atomic uint64_t turns;
 	_Atomic uint64_t busy_ns;
@@ -166,8 +168,8 @@ void sw_stack_warm_thread(void);
  * address (__builtin_return_address(0)), the site key for flood limits.
  */
 void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
-		    uint64_t start_ns, uint64_t duration_ns, int blocking_capable,
-		    void *caller);
+		    uint64_t start_ns, uint64_t duration_ns,
+		    int blocking_capable, void *caller);
 
 /* ---- pyframes.c ---------------------------------------------------------- */
 

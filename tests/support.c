@@ -79,7 +79,8 @@ int sw_t_sh(char **out, const char *fmt, ...)
 			size_t cap = 1 << 16, len = 0, n;
 			char *buf = malloc(cap);
 
-			while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+			while (buf && (n = fread(buf + len, 1, cap - len - 1,
+						 f)) > 0) {
 				len += n;
 				if (cap - len < 2) {
 					cap *= 2;
@@ -112,10 +113,11 @@ json_t *sw_t_report(const char *dir, const char *extra_args)
 	int rc;
 
 	rc = sw_t_sh(&out, "'%s' report --format json %s '%s' 2>/dev/null",
-		     sw_t_build("stallwatch"), extra_args ? extra_args : "", dir);
+		     sw_t_build("stallwatch"), extra_args ? extra_args : "",
+		     dir);
 	if (rc != 0 || !out) {
-		fprintf(stderr, "report on %s failed (rc %d): %.2000s\n", dir, rc,
-			out ? out : "");
+		fprintf(stderr, "report on %s failed (rc %d): %.2000s\n", dir,
+			rc, out ? out : "");
 		free(out);
 		return NULL;
 	}
@@ -129,7 +131,8 @@ json_t *sw_t_report(const char *dir, const char *extra_args)
 
 static int str_eq(json_t *v, const char *want)
 {
-	return !want || (json_is_string(v) && strcmp(json_string_value(v), want) == 0);
+	return !want ||
+	       (json_is_string(v) && strcmp(json_string_value(v), want) == 0);
 }
 
 json_t *sw_t_site_frame(json_t *site, const char *function,
@@ -138,7 +141,7 @@ json_t *sw_t_site_frame(json_t *site, const char *function,
 	json_t *frames = json_object_get(site, "frames"), *fr;
 	size_t i;
 
-	json_array_foreach(frames, i, fr) {
+	json_array_foreach (frames, i, fr) {
 		json_t *file = json_object_get(fr, "file");
 
 		if (!str_eq(json_object_get(fr, "function"), function))
@@ -165,7 +168,7 @@ json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
 	json_t *sites = json_object_get(report, "sites"), *site;
 	size_t i;
 
-	json_array_foreach(sites, i, site) {
+	json_array_foreach (sites, i, site) {
 		if (!str_eq(json_object_get(site, "kind"), kind) ||
 		    !str_eq(json_object_get(site, "call"), call))
 			continue;
@@ -197,7 +200,8 @@ int sw_t_have(const char *path_or_cmd)
 {
 	if (strchr(path_or_cmd, '/'))
 		return access(path_or_cmd, X_OK) == 0;
-	return sw_t_sh(NULL, "command -v '%s' >/dev/null 2>&1", path_or_cmd) == 0;
+	return sw_t_sh(NULL, "command -v '%s' >/dev/null 2>&1", path_or_cmd) ==
+	       0;
 }
 
 void sw_t_skip(const char *why)

@@ -24,7 +24,7 @@ const char *sw_t_tmpdir(const char *tag);
  * 128+N when killed by signal N, or -1.
  */
 int sw_t_sh(char **out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* `stallwatch report --format json DIR [extra]` parsed; NULL on failure
  * (the reason is printed). */
