@@ -15,6 +15,12 @@
 #   signals   a sampled loop stopped and continued with SIGSTOP/SIGCONT and
 #             flooded with SIGWINCH/SIGURG from outside
 #   python    an asyncio loop burning CPU in pure Python, sampled
+#   loops     64 loop threads, each on its own epoll loop, stalling every
+#             25th turn (blocking calls; CPU spins on two of them), while
+#             the process spawns and forks children, dlopens libraries and
+#             takes SIGUSR1 from outside: the stalls in the trace must equal
+#             the stalls the program caused, exactly (STRESS_LOOPS_SECONDS,
+#             600 in the long form, 10 in the short one)
 # `make check` runs the short forms of dlopen and threads from
 # tests/integration/test_cpu.c; this script is the long form.
 set -u
@@ -23,15 +29,16 @@ SW_ROOT=${SW_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 SW_BUILD=${SW_BUILD:-$SW_ROOT/build}
 mode=${1:-short}
 case $mode in
-short) secs=5 ;;
-long) secs=20 ;;
+short) secs=5 loops_secs=${STRESS_LOOPS_SECONDS:-10} ;;
+long) secs=20 loops_secs=${STRESS_LOOPS_SECONDS:-600} ;;
 *) echo "usage: $0 [short|long]" >&2; exit 2 ;;
 esac
 
 sw=$SW_BUILD/stallwatch
 shim=$SW_BUILD/libstallwatch.so
 progs=$SW_BUILD/tests/progs
-for f in "$sw" "$shim" "$progs/dlopen_stress" "$progs/spin_loop"; do
+for f in "$sw" "$shim" "$progs/dlopen_stress" "$progs/spin_loop" \
+	"$progs/stress_loops"; do
 	if [ ! -e "$f" ]; then
 		echo "stress: $f is missing: run make first" >&2
 		exit 2
@@ -129,11 +136,40 @@ run_python() {
 	check_report "$d"
 }
 
+run_loops() {
+	d=$tmp/loops
+	# Threshold 150 ms, stalls of 300 ms: an ordinary turn (a timerfd
+	# read) never comes near it, so every stall is one the program made.
+	STALLWATCH_THRESHOLD=150ms timeout -s KILL $((loops_secs + 120)) \
+		"$sw" run -q --no-follow -o "$d" -- \
+		"$progs/stress_loops" 64 "$loops_secs" 300 >"$d.out" 2>&1 &
+	pid=$!
+	end=$(($(date +%s) + loops_secs))
+	while [ "$(date +%s)" -lt "$end" ] && kill -0 "$pid" 2>/dev/null; do
+		pkill -USR1 -x stress_loops 2>/dev/null
+		sleep 1
+	done
+	wait "$pid"
+	rc=$?
+	cat "$d.out"
+	[ $rc -eq 0 ] || return $rc
+	caused=$(sed -n 's/^caused \([0-9]*\) .*/\1/p' "$d.out")
+	"$sw" report --format json "$d" >"$d.json" || return 1
+	recorded=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+print(sum(1 for s in r["stalls"] if r["processes"][s["process"]]["loops"]))' \
+		"$d.json") || return 1
+	echo "loops: caused $caused stalls, recorded $recorded"
+	[ -n "$caused" ] && [ "$caused" -gt 0 ] && [ "$caused" = "$recorded" ]
+}
+
 echo "stress: $mode form, sampling every 1 ms, $secs s per step"
 step dlopen run_dlopen
 step threads run_threads
 step signals run_signals
 step python run_python
+step loops run_loops
+cat "$tmp/loops.log" 2>/dev/null | grep '^loops:' | sed 's/^/stress: /'
 if [ $failed -ne 0 ]; then
 	echo "stress: FAILED"
 	exit 1
