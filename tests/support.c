@@ -216,3 +216,45 @@ void sw_t_dump(const char *label, json_t *value)
 	fprintf(stderr, "--- %s ---\n%.20000s\n", label, s ? s : "(null)");
 	free(s);
 }
+
+char *sw_t_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+		}
+	}
+	fclose(f);
+	if (!buf)
+		return NULL;
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+int sw_t_count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = strndup(s, len);
+
+		if (strstr(line, needle))
+			n++;
+		free(line);
+		s = nl ? nl + 1 : s + len;
+	}
+	return n;
+}

@@ -9,6 +9,7 @@
 #define SW_TEST_SUPPORT_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* $SW_ROOT/rel and $SW_BUILD/rel (static buffers rotate over 8 calls). */
@@ -42,6 +43,11 @@ int sw_t_count_traces(const char *dir);
 int sw_t_have(const char *path_or_cmd);
 /* Print a skip message: Check has no "skipped", so tests say so and pass. */
 void sw_t_skip(const char *why);
+/* A whole file, NUL-terminated (length in *len when non-NULL); NULL when
+ * it cannot be opened.  Caller frees. */
+char *sw_t_slurp(const char *path, size_t *len);
+/* Lines of s that contain needle. */
+int sw_t_count_lines(const char *s, const char *needle);
 /* JSON dump of a value to stderr, for failure diagnosis. */
 void sw_t_dump(const char *label, json_t *value);
 

@@ -37,27 +37,6 @@ struct run {
 	char *err; /* stderr */
 };
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf;
-
-	if (!f)
-		return strdup("");
-	buf = malloc(cap + 1);
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	buf[n] = 0;
-	return buf;
-}
-
 /*
  * Run `cmd` in `dir` (a shell command line), stdout and stderr apart.
  * With `outdir`, under the shim writing there, with extra environment
@@ -82,8 +61,13 @@ static struct run run_cmd(const char *dir, const char *outdir, const char *env,
 		snprintf(shim, sizeof(shim), "env %s", env ? env : "");
 	r.rc = sw_t_sh(NULL, "cd '%s' && %s%s %s %s >'%s' 2>'%s'", dir,
 		       pre ? pre : "", pre ? ";" : "", shim, cmd, o, e);
-	r.out = slurp(o);
-	r.err = slurp(e);
+	/* A missing capture reads as empty output. */
+	r.out = sw_t_slurp(o, NULL);
+	r.err = sw_t_slurp(e, NULL);
+	if (!r.out)
+		r.out = strdup("");
+	if (!r.err)
+		r.err = strdup("");
 	return r;
 }
 
@@ -91,23 +75,6 @@ static void run_free(struct run *r)
 {
 	free(r->out);
 	free(r->err);
-}
-
-static int count_lines_with(const char *s, const char *needle)
-{
-	int n = 0;
-
-	while (s && *s) {
-		const char *nl = strchr(s, '\n');
-		size_t len = nl ? (size_t)(nl - s) : strlen(s);
-		char *line = strndup(s, len);
-
-		if (strstr(line, needle))
-			n++;
-		free(line);
-		s = nl ? nl + 1 : s + len;
-	}
-	return n;
 }
 
 /* The host under the shim behaved exactly as without it. */
@@ -127,7 +94,7 @@ static void assert_same(const char *what, const struct run *plain,
 
 static void assert_one_warning(const char *what, const struct run *r)
 {
-	int n = count_lines_with(r->err, "stallwatch");
+	int n = sw_t_count_lines(r->err, "stallwatch");
 
 	ck_assert_msg(
 	    n == 1, "%s: want exactly one \"stallwatch:\" warning, got %d:\n%s",
@@ -136,7 +103,7 @@ static void assert_one_warning(const char *what, const struct run *r)
 
 static void assert_no_warning(const char *what, const struct run *r)
 {
-	int n = count_lines_with(r->err, "stallwatch");
+	int n = sw_t_count_lines(r->err, "stallwatch");
 
 	ck_assert_msg(n == 0, "%s: want no stallwatch warning, got %d:\n%s",
 		      what, n, r->err);
@@ -421,7 +388,7 @@ START_TEST(test_perfmap_copy_fsize)
 		sw_t_sh(NULL, "rm -f /tmp/perf-%d.map", pid);
 	ck_assert_int_eq(plain.rc, 0);
 	assert_same("perf map copy over RLIMIT_FSIZE", &plain, &shim);
-	ck_assert_msg(count_lines_with(shim.err, "stallwatch") <= 1,
+	ck_assert_msg(sw_t_count_lines(shim.err, "stallwatch") <= 1,
 		      "more than one warning: %s", shim.err);
 	run_free(&plain);
 	run_free(&shim);

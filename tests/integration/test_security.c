@@ -35,46 +35,6 @@
 	"\x1b[2J\x1b]0;pwned\x07<script>alert(1)</script><img src=x " \
 	"onerror=alert(2)>\"'\\&\xe2\x80\xa8"
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	buf[n] = 0;
-	if (len)
-		*len = n;
-	return buf;
-}
-
-static int count_lines_with(const char *s, const char *needle)
-{
-	int n = 0;
-
-	while (s && *s) {
-		const char *nl = strchr(s, '\n');
-		size_t len = nl ? (size_t)(nl - s) : strlen(s);
-		char *line = strndup(s, len);
-
-		if (strstr(line, needle))
-			n++;
-		free(line);
-		s = nl ? nl + 1 : s + len;
-	}
-	return n;
-}
-
 /* Number of directory entries (not . and ..) in dir, by `ls -A`. */
 static int entries(const char *dir)
 {
@@ -136,13 +96,13 @@ START_TEST(test_planted_symlinks)
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 	ck_assert_ptr_nonnull(strstr(out, "sec_id: done"));
 	ck_assert_ptr_nonnull(strstr(out, "shim=1"));
-	ck_assert_int_eq(count_lines_with(out, "stallwatch"), 0);
+	ck_assert_int_eq(sw_t_count_lines(out, "stallwatch"), 0);
 	free(out);
 	{
 		char path[4200];
 
 		snprintf(path, sizeof(path), "%s/victim", dir);
-		victim = slurp(path, NULL);
+		victim = sw_t_slurp(path, NULL);
 		ck_assert_msg(victim && !strcmp(victim, "precious\n"),
 			      "the symlink's target was written: '%s'",
 			      victim ? victim : "(gone)");
@@ -181,7 +141,7 @@ START_TEST(test_every_name_taken)
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 	ck_assert_ptr_nonnull(strstr(out, "sec_id: done"));
 	/* One warning, no file, nothing created through the links. */
-	ck_assert_msg(count_lines_with(out, "stallwatch") == 1,
+	ck_assert_msg(sw_t_count_lines(out, "stallwatch") == 1,
 		      "want one warning: %s", out);
 	ck_assert_int_eq(
 	    sw_t_sh(NULL, "test \"$(find '%s' -type f | wc -l)\" = 0", dir), 0);
@@ -210,7 +170,7 @@ static void default_dir_refused(const char *plant, const char *what)
 		     uid, uid, sw_t_build("libstallwatch.so"), PROG("sec_id"));
 	ck_assert_msg(rc == 0, "%s: rc %d: %s", what, rc, out);
 	ck_assert_ptr_nonnull(strstr(out, "sec_id: done"));
-	ck_assert_msg(count_lines_with(out, "stallwatch") == 1,
+	ck_assert_msg(sw_t_count_lines(out, "stallwatch") == 1,
 		      "%s: want one warning: %s", what, out);
 	ck_assert_int_eq(sw_t_sh(NULL,
 				 "test \"$(find '%s/' /tmp/sw-sec-elsewhere "
@@ -384,7 +344,7 @@ START_TEST(test_setuid_setgid_inert)
 				strstr(outs[i], "sec_id: done"),
 			    "%s: rc %d: %s", kinds[i], rcs[i], outs[i]);
 			ck_assert_msg(
-			    count_lines_with(outs[i], "stallwatch") == 0,
+			    sw_t_count_lines(outs[i], "stallwatch") == 0,
 			    "%s: the shim spoke: %s", kinds[i], outs[i]);
 			ck_assert_msg(files[i] == 0,
 				      "%s: the shim wrote %d files", kinds[i],
@@ -455,7 +415,7 @@ static void check_formats(const char *in, const char *tmp,
 	snprintf(path, sizeof(path), "%s/r.txt", tmp);
 	rc = sw_t_sh(NULL, "'%s' report --color never '%s' >'%s' 2>&1",
 		     sw_t_build("stallwatch"), in, path);
-	s = slurp(path, &len);
+	s = sw_t_slurp(path, &len);
 	ck_assert_msg(rc == 0, "text report: rc %d: %s", rc, s);
 	assert_no_controls("text report", s, len);
 	free(s);
@@ -467,7 +427,7 @@ static void check_formats(const char *in, const char *tmp,
 	    "GITHUB_ACTIONS=true '%s' gate --max-stall 1ms --no-blocking "
 	    "--max-lag-p99 1ms --junit '%s/j.xml' '%s' >'%s' 2>&1",
 	    sw_t_build("stallwatch"), tmp, in, path);
-	s = slurp(path, &len);
+	s = sw_t_slurp(path, &len);
 	ck_assert_msg(rc == 1, "gate: rc %d: %s", rc, s);
 	assert_no_controls("gate output", s, len);
 	free(s);
@@ -506,7 +466,7 @@ static void check_formats(const char *in, const char *tmp,
 	rc = sw_t_sh(NULL, "'%s' report --format folded '%s' >'%s'",
 		     sw_t_build("stallwatch"), in, path);
 	ck_assert_int_eq(rc, 0);
-	s = slurp(path, &len);
+	s = sw_t_slurp(path, &len);
 	assert_no_controls("folded", s, len);
 	free(s);
 	rc = sw_t_sh(&out, "grep -v -E ' [0-9]+$' '%s'", path);
@@ -518,7 +478,7 @@ static void check_formats(const char *in, const char *tmp,
 	rc = sw_t_sh(NULL, "'%s' report --format html '%s' >'%s'",
 		     sw_t_build("stallwatch"), in, path);
 	ck_assert_int_eq(rc, 0);
-	s = slurp(path, &len);
+	s = sw_t_slurp(path, &len);
 	ck_assert_ptr_null(strstr(s, "<img src=x"));
 	ck_assert_ptr_null(strstr(s, "alert(1)</script>"));
 	ck_assert_ptr_null(strstr(s, "<b>x</b>"));
