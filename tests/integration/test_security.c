@@ -245,7 +245,7 @@ START_TEST(test_names_stay_inside)
 			      entries(dir), dir);
 		rc = sw_t_sh(
 		    &out,
-		    "cd '%s/out' && ls -A && test \"$(ls -A | wc -l)\" = 1 "
+		    "cd '%s/out' && ls -lA . sub && test \"$(ls -A | wc -l)\" = 1 "
 		    "&& test \"$(ls -A sub | grep -c -E "
 		    "'^[A-Za-z0-9_-][A-Za-z0-9._-]*\\.[0-9]+(\\.[0-9]+)?"
 		    "\\.swtrace$')\" = 1 && test \"$(ls -A sub | wc -l)\" = 1",
