@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "sw_trace.h"
+
 #define SW_FDC_SIZE	65536
 #define SW_FDC_VALID	0x80u
 #define SW_FDC_NONBLOCK 0x40u
@@ -27,6 +29,19 @@ static inline uint8_t sw_fdc_peek(int fd)
 	if ((unsigned)fd >= SW_FDC_SIZE)
 		return 0;
 	return __atomic_load_n(&sw_fdc[fd], __ATOMIC_RELAXED);
+}
+
+/* Does the cache say fd is a socket or pipe with O_NONBLOCK set, so that
+ * its reads and writes cannot sleep?  (A miss says no.) */
+static inline int sw_fdc_nosleep(int fd)
+{
+	unsigned v = sw_fdc_peek(fd);
+
+	if ((v & (SW_FDC_VALID | SW_FDC_NONBLOCK)) !=
+	    (SW_FDC_VALID | SW_FDC_NONBLOCK))
+		return 0;
+	return ((1u << (v & SW_FDC_KIND)) &
+		((1u << SW_FD_SOCKET) | (1u << SW_FD_PIPE))) != 0;
 }
 
 /*

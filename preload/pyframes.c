@@ -123,27 +123,10 @@ static uint32_t get_u32(const unsigned char *buf, int off)
 	return v;
 }
 
-/* ---- notes -----------------------------------------------------------------
- */
-
+/* Notes for the report, warnings all. */
 static void emit_note(const char *text)
 {
-	struct {
-		struct sw_rec_note n;
-		char text[256];
-	} rec;
-	size_t len = strlen(text);
-
-	if (len > sizeof(rec.text))
-		len = sizeof(rec.text);
-	memset(&rec.n, 0, sizeof(rec.n));
-	rec.n.h.type = SW_REC_NOTE;
-	rec.n.h.size = (uint32_t)(sizeof(rec.n) + len);
-	rec.n.time_ns = sw_now_ns();
-	rec.n.level = SW_NOTE_WARN;
-	rec.n.text_len = (uint32_t)len;
-	memcpy(rec.text, text, len);
-	sw_emit(&rec, rec.n.h.size);
+	sw_note(SW_NOTE_WARN, text);
 }
 
 /* ---- the code-object cache -------------------------------------------------

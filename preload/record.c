@@ -309,19 +309,7 @@ void sw_record_flush(struct sw_loop_slot *slot)
 
 int sw_call_begin_slow(struct sw_call_ctx *c)
 {
-	struct sw_thread *t = &sw_tls;
-	struct sw_loop_slot *slot = t->slot;
-
-	if (t->guard || !slot ||
-	    atomic_load_explicit(&slot->in_wrapper, memory_order_relaxed))
-		return 0;
-	atomic_store_explicit(&slot->in_wrapper, 1, memory_order_relaxed);
-	/* A sample the watchdog sent just before it saw in_wrapper lands
-	 * now, not as an EINTR from the real call (sampler.c). */
-	sw_sampler_flush();
-	c->tsc = sw_clk_tsc();
-	c->start = sw_clk_read(c->tsc);
-	return 1;
+	return sw_call_enter(c);
 }
 
 /* A timed call's duration in ns (a clock that went backwards: 0). */

@@ -159,29 +159,16 @@ static int fake_sigaction(const struct sigaction *act, struct sigaction *old)
 
 static void sampler_note(int level, const char *text, int to_stderr)
 {
-	struct {
-		struct sw_rec_note n;
-		char text[256];
-	} rec;
 	size_t len = strlen(text);
 	ssize_t r;
 
-	if (len > sizeof(rec.text))
-		len = sizeof(rec.text);
 	if (to_stderr) {
 		r = write(2, "stallwatch: ", 12);
 		r = write(2, text, len);
 		r = write(2, "\n", 1);
 		(void)r;
 	}
-	memset(&rec.n, 0, sizeof(rec.n));
-	rec.n.h.type = SW_REC_NOTE;
-	rec.n.h.size = (uint32_t)(sizeof(rec.n) + len);
-	rec.n.time_ns = sw_now_ns();
-	rec.n.level = (uint32_t)level;
-	rec.n.text_len = (uint32_t)len;
-	memcpy(rec.text, text, len);
-	sw_emit(&rec, rec.n.h.size);
+	sw_note(level, text);
 }
 
 /* ---- the handler --------------------------------------------------------- */

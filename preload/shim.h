@@ -130,6 +130,8 @@ uint64_t sw_now_ns(void); /* CLOCK_MONOTONIC through the vDSO */
  * recording has stopped (disk full, fd gone, ...), which it reports once.
  */
 int sw_emit(const void *rec, size_t len);
+/* A NOTE record (enum sw_note_level) for the report; async-signal-safe. */
+void sw_note(int level, const char *text);
 /* Is fd the trace fd?  close/dup2/dup3/close_range wrappers refuse it. */
 int sw_writer_owns_fd(int fd);
 /* Recording is live (the file is open and no write has failed). */

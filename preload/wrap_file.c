@@ -172,6 +172,11 @@ static int do_fcntl(__typeof__(fcntl) *real, int fd, int cmd, void *arg,
 	case F_SETFL:
 		sw_fdc_set_nonblock(fd, ((long)arg & O_NONBLOCK) != 0);
 		break;
+	case F_GETFL:
+		/* Free news: another process sharing the description may
+		 * have changed O_NONBLOCK since we looked. */
+		sw_fdc_set_nonblock(fd, (r & O_NONBLOCK) != 0);
+		break;
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
 		sw_fdc_copy(fd, r);

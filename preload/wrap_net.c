@@ -10,7 +10,7 @@
 
 static inline enum sw_cap msg_cap(int flags)
 {
-	return (flags & MSG_DONTWAIT) ? SW_CAP_NO : SW_CAP_FD;
+	return (flags & MSG_DONTWAIT) ? SW_CAP_NOWAIT : SW_CAP_FD;
 }
 
 SW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -80,7 +80,7 @@ SW_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 	struct sw_call_ctx c;
 	int r;
 
-	if (sw_likely(!sw_call_begin(&c))) {
+	if (sw_likely(!sw_call_begin_fd(&c, fd, SW_CAP_FD))) {
 		r = SW_REAL(accept)(fd, addr, len);
 		if (r >= 0)
 			sw_fdc_set(r, SW_FD_SOCKET, 0);
@@ -98,7 +98,7 @@ SW_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
 	struct sw_call_ctx c;
 	int r;
 
-	if (sw_likely(!sw_call_begin(&c))) {
+	if (sw_likely(!sw_call_begin_fd(&c, fd, SW_CAP_FD))) {
 		r = SW_REAL(accept4)(fd, addr, len, flags);
 		if (r >= 0)
 			sw_fdc_set(r, SW_FD_SOCKET, flags & SOCK_NONBLOCK);

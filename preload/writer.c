@@ -155,6 +155,26 @@ drop:
 	return -1;
 }
 
+void sw_note(int level, const char *text)
+{
+	struct {
+		struct sw_rec_note n;
+		char text[256];
+	} rec;
+	size_t len = strlen(text);
+
+	if (len > sizeof(rec.text))
+		len = sizeof(rec.text);
+	memset(&rec.n, 0, sizeof(rec.n));
+	rec.n.h.type = SW_REC_NOTE;
+	rec.n.h.size = (uint32_t)(sizeof(rec.n) + len);
+	rec.n.time_ns = sw_now_ns();
+	rec.n.level = (uint32_t)level;
+	rec.n.text_len = (uint32_t)len;
+	memcpy(rec.text, text, len);
+	sw_emit(&rec, rec.n.h.size);
+}
+
 int sw_writer_start(const void *process_rec, size_t len)
 {
 	char buf[sizeof(struct sw_preamble) + 3 * SW_MAX_STR + 256];

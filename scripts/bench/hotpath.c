@@ -7,8 +7,10 @@
  * line of key=value pairs for run.sh to parse:
  *
  *   turn N          N loop turns: epoll_wait(timeout 0) on an always-ready fd
- *   io N K          N turns, each with K non-blocking send+recv pairs on a
+ *   io N K          N turns, each with K send+recv pairs on an O_NONBLOCK
  *                   socketpair: 2*K wrapped calls per turn, on a loop thread
+ *   io-timed N K    the same on a socketpair without O_NONBLOCK: calls the
+ *                   shim times, because they could block
  *   io-thread N K   the same N*K send+recv pairs on a thread that never
  *                   waits in epoll (not a loop thread)
  *   mutex N K       N turns, each with K uncontended pthread_mutex_lock +
@@ -22,8 +24,8 @@
  *                   so the sampling itself passes through no wrapper
  *   clock N         the clock candidates: vDSO clock_gettime(MONOTONIC),
  *                   rdtsc and rdtscp, ns per read
- *   ab-io R M, ab-io-thread R M, ab-turn R M, ab-mutex R M,
- *   ab-mutex-thread R M
+ *   ab-io R M, ab-io-thread R M, ab-io-timed R M, ab-turn R M,
+ *   ab-mutex R M, ab-mutex-thread R M
  *                   in-process A/B: R repetitions of two blocks of M calls,
  *                   one calling libc directly (pointers from dlsym on the
  *                   libc handle, which no preload can interpose), one
@@ -32,6 +34,10 @@
  *                   machine noise hits both alike and the difference is the
  *                   wrapper's own cost; without the shim it is ~0, which
  *                   checks the method.  Prints the median per-call delta.
+ *                   ab-io-timed makes the same send+recv pairs on a
+ *                   socketpair without O_NONBLOCK: calls the shim must
+ *                   time (they may block), where ab-io's cannot block and
+ *                   are not timed.
  *
  * With HOTPATH_IDLE_THREAD=1 in the environment an idle thread is started
  * first: glibc skips the cancellation bookkeeping of cancellable calls
@@ -60,8 +66,9 @@
 #define HAVE_TSC 1
 #endif
 
-static int sv[2]; /* the socketpair: send on sv[0], recv on sv[1] */
-static int epfd;  /* the loop's epoll fd, sv[1] registered EPOLLOUT */
+static int sv[2];  /* the socketpair: send on sv[0], recv on sv[1] */
+static int bsv[2]; /* the same without O_NONBLOCK (ab-io-timed) */
+static int epfd;   /* the loop's epoll fd, sv[1] registered EPOLLOUT */
 static volatile uint64_t sink; /* keeps results alive */
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -85,6 +92,9 @@ static void setup(void)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
 		die("socketpair");
+	/* Never blocks either: every 1-byte send is read back at once. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, bsv) < 0)
+		die("socketpair");
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll_create1");
@@ -104,17 +114,24 @@ static void turn(void)
 		die("epoll_wait did not return the ready fd");
 }
 
-static void io_pairs(long k)
+static void io_pairs_on(const int *p, long k)
 {
 	char c = 'x', r;
 
 	for (long j = 0; j < k; j++) {
-		if (send(sv[0], &c, 1, MSG_DONTWAIT) != 1)
+		/* No MSG_DONTWAIT: like a loop's own calls, these are
+		 * non-blocking by the fd's O_NONBLOCK. */
+		if (send(p[0], &c, 1, 0) != 1)
 			die("send");
-		if (recv(sv[1], &r, 1, MSG_DONTWAIT) != 1)
+		if (recv(p[1], &r, 1, 0) != 1)
 			die("recv");
 		sink += (uint64_t)r;
 	}
+}
+
+static void io_pairs(long k)
+{
+	io_pairs_on(sv, k);
 }
 
 static void mutex_pairs(long k)
@@ -140,6 +157,14 @@ __attribute__((noinline)) void bench_io(long n, long k)
 	for (long i = 0; i < n; i++) {
 		turn();
 		io_pairs(k);
+	}
+}
+
+__attribute__((noinline)) void bench_io_timed(long n, long k)
+{
+	for (long i = 0; i < n; i++) {
+		turn();
+		io_pairs_on(bsv, k);
 	}
 }
 
@@ -233,7 +258,7 @@ static void resolve_libc(void)
 	}
 }
 
-enum ab_kind { AB_IO, AB_TURN, AB_MUTEX };
+enum ab_kind { AB_IO, AB_IO_TIMED, AB_TURN, AB_MUTEX };
 
 struct ab_job {
 	enum ab_kind kind;
@@ -246,16 +271,18 @@ struct ab_job {
 static void ab_block(enum ab_kind kind, int direct, long m)
 {
 	struct epoll_event evs[4];
+	const int *p = kind == AB_IO_TIMED ? bsv : sv;
 	char c = 'x', r;
 
 	for (long j = 0; j < m; j++) {
 		switch (kind) {
 		case AB_IO:
-			if ((direct ? libc_send(sv[0], &c, 1, MSG_DONTWAIT)
-				    : send(sv[0], &c, 1, MSG_DONTWAIT)) != 1)
+		case AB_IO_TIMED:
+			if ((direct ? libc_send(p[0], &c, 1, 0)
+				    : send(p[0], &c, 1, 0)) != 1)
 				die("send");
-			if ((direct ? libc_recv(sv[1], &r, 1, MSG_DONTWAIT)
-				    : recv(sv[1], &r, 1, MSG_DONTWAIT)) != 1)
+			if ((direct ? libc_recv(p[1], &r, 1, 0)
+				    : recv(p[1], &r, 1, 0)) != 1)
 				die("recv");
 			sink += (uint64_t)r;
 			break;
@@ -318,7 +345,9 @@ static void run_ab(const char *mode, long reps, long block)
 	double calls_per_op = 1.0, med;
 
 	resolve_libc();
-	if (!strncmp(kind, "io", 2))
+	if (!strcmp(kind, "io-timed"))
+		job.kind = AB_IO_TIMED, calls_per_op = 2.0;
+	else if (!strncmp(kind, "io", 2))
 		job.kind = AB_IO, calls_per_op = 2.0;
 	else if (!strncmp(kind, "turn", 4))
 		job.kind = AB_TURN;
@@ -460,12 +489,15 @@ int main(int argc, char **argv)
 		ns = now_ns() - t0;
 		printf("mode=turn ns=%llu turns=%ld calls=0\n",
 		       (unsigned long long)ns, n);
-	} else if (!strcmp(mode, "io") || !strcmp(mode, "mutex")) {
-		int is_io = !strcmp(mode, "io");
+	} else if (!strcmp(mode, "io") || !strcmp(mode, "io-timed") ||
+		   !strcmp(mode, "mutex")) {
+		int is_io = strcmp(mode, "mutex") != 0;
 
 		t0 = now_ns();
-		if (is_io)
+		if (!strcmp(mode, "io"))
 			bench_io(n, k);
+		else if (is_io)
+			bench_io_timed(n, k);
 		else
 			bench_mutex(n, k);
 		ns = now_ns() - t0;
@@ -521,7 +553,8 @@ int main(int argc, char **argv)
 		       (unsigned long long)ns, n, n / 1000 * 2);
 	} else {
 		fprintf(stderr, "usage: hotpath "
-				"turn|io|io-thread|mutex|mutex-thread|flood|"
+				"turn|io|io-timed|io-thread|mutex|mutex-thread|"
+				"flood|"
 				"rss|clock|ab-* N [K|FILE]\n");
 		return 2;
 	}

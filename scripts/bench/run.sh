@@ -219,7 +219,7 @@ bench_hot() {
 		# In-process A/B (hotpath.c): libc direct vs through the PLT, in
 		# alternating blocks of 32; the plain run measures the method's
 		# own bias, which table.py subtracts.
-		for m in ab-io ab-io-thread; do
+		for m in ab-io ab-io-thread ab-io-timed; do
 			for v in plain shim; do hot_run ab "$m" "$v" "$p" "$m" $((HOT_CALLS / 128)) 32; done
 		done
 		hot_run ab ab-io shimstrict "$p" ab-io $((HOT_CALLS / 128)) 32
@@ -264,10 +264,11 @@ bench_callgrind() {
 	have valgrind || { note callgrind "valgrind not installed"; return; }
 	log "callgrind: instructions per wrapped call"
 	local n=20000 k=4 mode fn var f ir
-	for mode in turn io io-thread mutex mutex-thread; do
+	for mode in turn io io-timed io-thread mutex mutex-thread; do
 		case $mode in
 		turn) fn=bench_turns; args=(turn $((n * 4))) ;;
 		io) fn=bench_io; args=(io "$n" "$k") ;;
+		io-timed) fn=bench_io_timed; args=(io-timed "$n" "$k") ;;
 		io-thread) fn=bench_io_thread; args=(io-thread "$n" "$k") ;;
 		mutex) fn=bench_mutex; args=(mutex "$n" 16) ;;
 		mutex-thread) fn=bench_mutex_thread; args=(mutex-thread "$n" 16) ;;

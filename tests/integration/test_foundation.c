@@ -6,7 +6,8 @@
  *   pyenv CPython), the same sleep in asyncio.to_thread (nothing), a
  *   forked child, SIGKILL after three stalls, a program that closes every
  *   fd (libc calls, and raw syscalls the shim cannot see), garbage
- *   settings, strict mode with its flood limit, a private loop, Redis.
+ *   settings, strict mode with its flood limit, a private loop, Redis,
+ *   and a socket whose O_NONBLOCK another process cleared.
  */
 #include <check.h>
 #include <glob.h>
@@ -705,6 +706,44 @@ START_TEST(test_redis_debug_sleep)
 }
 END_TEST
 
+/*
+ * Calls on a socket the fd cache knows to be non-blocking are not timed
+ * (core.h, sw_call_nosleep).  A forked child clears O_NONBLOCK on the
+ * shared description, so each of three recvs sleeps 250 ms: the first is
+ * untimed (a stall with nothing to explain it), the watchdog finds the
+ * thread asleep in recv on that fd and has the cache forget it, and the
+ * next two are timed blocking calls naming on_ready.
+ */
+START_TEST(test_nonblock_cleared_elsewhere)
+{
+	const char *dir = sw_t_tmpdir("fnd-nonblock");
+	json_t *rep, *site, *note;
+	char cmd[4200], *out = NULL;
+	size_t i;
+	int noted = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s' 3 250", PROG("nonblock_cleared"));
+	ck_assert_msg(run_under(dir, &out, cmd) == 0, "%s", out ? out : "");
+	free(out);
+	rep = sw_t_report(dir, NULL);
+	ck_assert_ptr_nonnull(rep);
+	ck_assert_int_eq(stalls_over(rep, 200 * MS), 3);
+	site = sw_t_find_site(rep, "blocking-call", "recv", "on_ready");
+	if (!site || jint(site, "count") != 2)
+		sw_t_dump("report", rep);
+	ck_assert_ptr_nonnull(site);
+	ck_assert_int_eq(jint(site, "count"), 2);
+	ck_assert_int_ge(jint(site, "total_ns"), 2 * 200 * MS);
+	json_array_foreach (json_object_get(rep, "notes"), i, note) {
+		const char *text = json_string_value(note);
+
+		noted += text && strstr(text, "O_NONBLOCK cleared") != NULL;
+	}
+	ck_assert_int_eq(noted, 1);
+	json_decref(rep);
+}
+END_TEST
+
 Suite *sw_suite_foundation(void)
 {
 	Suite *s = suite_create("foundation");
@@ -729,6 +768,7 @@ Suite *sw_suite_foundation(void)
 	tcase_add_test(tc, test_asyncio_subprocess_loops);
 	tcase_add_test(tc, test_errno_preserved);
 	tcase_add_test(tc, test_redis_debug_sleep);
+	tcase_add_test(tc, test_nonblock_cleared_elsewhere);
 	suite_add_tcase(s, tc);
 	return s;
 }
