@@ -24,6 +24,11 @@ struct sw_loop_slot sw_loop_slots[SW_MAX_LOOP_THREADS];
 
 static _Atomic uint32_t next_loop_id;
 static _Atomic unsigned slot_hwm; /* slots [0, hwm) have been used */
+
+unsigned sw_loop_slots_used(void)
+{
+	return atomic_load_explicit(&slot_hwm, memory_order_acquire);
+}
 /* loop_id that another thread asked to end (its epoll fd was closed). */
 static _Atomic uint32_t pending_end[SW_MAX_LOOP_THREADS];
 static pthread_key_t exit_key;

@@ -112,6 +112,9 @@ struct sw_loop_slot {
 };
 
 extern struct sw_loop_slot sw_loop_slots[SW_MAX_LOOP_THREADS];
+/* loop.c: slots [0, n) have ever been taken; the rest are all free, so a
+ * scan can stop there. */
+unsigned sw_loop_slots_used(void);
 
 /* loop.c: a heartbeat for one loop now (final=1 at loop end and exit). */
 void sw_loop_heartbeat(struct sw_loop_slot *slot, uint64_t now_ns, int final);

@@ -204,9 +204,9 @@ static uint32_t stride_for(uint64_t over_ns)
 static void scan(uint64_t now)
 {
 	uint64_t threshold = sw_cfg.threshold_ns;
-	unsigned i;
+	unsigned i, used = sw_loop_slots_used();
 
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
+	for (i = 0; i < used; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
 		uint32_t tid = atomic_load_explicit(&slot->tid, RLX), seq,
 			 stride;
@@ -254,9 +254,9 @@ static void scan(uint64_t now)
  */
 static void heartbeats(uint64_t now, uint64_t heartbeat)
 {
-	unsigned i;
+	unsigned i, used = sw_loop_slots_used();
 
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
+	for (i = 0; i < used; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
 		uint64_t last;
 

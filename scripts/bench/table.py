@@ -208,11 +208,21 @@ class Report:
             lines.append("| Wrapped call, %s (per call) | %s | %s | %s | %s | %s |" %
                          (label, cell(per(p, "calls")), cell(per(m, "calls")), cell(per(s, "calls")),
                           cell(d, True), cell(dm, True)))
-        rp, rs = ir("redis", "plain"), ir("redis", "shim")
-        if rp and rs and rp.get("reqs"):
-            lines.append("| redis-server, per request (SET+GET, 50 clients) | %.0f | — | %.0f | %+.0f (%+.1f%%) | — |" %
-                         (per(rp, "reqs"), per(rs, "reqs"), per(rs, "reqs") - per(rp, "reqs"),
-                          (rs["ir"] / rp["ir"] - 1) * 100))
+        # Servers: (long load - short load) / (their request difference),
+        # so that start-up cancels out (run.sh, callgrind_redis/_aiohttp).
+        for label, short, long_ in (
+                ("redis-server, per request (SET+GET, 50 clients)", "redis-1000", "redis-5000"),
+                ("aiohttp server, per request (wrk -c10)", "aiohttp-2", "aiohttp-10")):
+            def per_req(var):
+                lo, hi = ir(short, var), ir(long_, var)
+                if not lo or not hi or not lo.get("reqs") or not hi.get("reqs") \
+                        or hi["reqs"] <= lo["reqs"]:
+                    return None
+                return (hi["ir"] - lo["ir"]) / (hi["reqs"] - lo["reqs"])
+            sp, ss = per_req("plain"), per_req("shim")
+            if sp and ss:
+                lines.append("| %s | %.0f | — | %.0f | %+.0f (%+.1f%%) | — |" %
+                             (label, sp, ss, ss - sp, (ss / sp - 1) * 100))
         if lines:
             self.cg = ["| Instructions (callgrind, user space) | plain | plain + idle thread | "
                        "shim | shim − plain | shim − plain + idle thread |",
