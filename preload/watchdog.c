@@ -161,7 +161,7 @@ static int is_fd_io_syscall(long nr)
  */
 static void check_sleeping_fd(uint32_t tid)
 {
-	char path[64], buf[256], note[160];
+	char path[64], buf[256], note[256];
 	char *end;
 	long n, nr, fd;
 	int pfd;
