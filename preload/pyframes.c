@@ -123,12 +123,6 @@ static uint32_t get_u32(const unsigned char *buf, int off)
 	return v;
 }
 
-/* Notes for the report, warnings all. */
-static void emit_note(const char *text)
-{
-	sw_note(SW_NOTE_WARN, text);
-}
-
 /* ---- the code-object cache -------------------------------------------------
  */
 
@@ -849,7 +843,7 @@ static int probe(void)
 		    note, sizeof(note),
 		    "python %d.%d: frames not supported, native stacks only",
 		    major, minor);
-		emit_note(note);
+		sw_note(SW_NOTE_WARN, note);
 		return -1;
 	}
 	L = *table;
@@ -859,7 +853,7 @@ static int probe(void)
 			 "python %d.%d: cannot read interpreter memory "
 			 "(process_vm_readv: %s), native stacks only",
 			 major, minor, strerror(errno));
-		emit_note(note);
+		sw_note(SW_NOTE_WARN, note);
 		return -1;
 	}
 	if (minor >= 13 && apply_debug_offsets(&L, py.runtime)) {
@@ -868,7 +862,7 @@ static int probe(void)
 		    "python %d.%d: unexpected _Py_DebugOffsets (free-threaded "
 		    "build?), native stacks only",
 		    major, minor);
-		emit_note(note);
+		sw_note(SW_NOTE_WARN, note);
 		return -1;
 	}
 	py.L = L;
@@ -889,7 +883,8 @@ static int probe(void)
 				    L.co_firsttraceable)) +
 	    8;
 	if (py.frame_read > FRAME_BUF || py.code_read > CODE_BUF) {
-		emit_note("python: layout out of range, native stacks only");
+		sw_note(SW_NOTE_WARN,
+			"python: layout out of range, native stacks only");
 		return -1;
 	}
 	pthread_atfork(NULL, NULL, atfork_child);
