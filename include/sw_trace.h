@@ -11,6 +11,9 @@
  * *_realtime_ns, and all structures are packed to 8-byte alignment with
  * explicit padding so that both sides agree byte for byte.
  *
+ * Records only grow: a later revision may append fields to a fixed part,
+ * and a reader zero-fills the fields a shorter (older) record lacks.
+ *
  * Variable-length tails follow the fixed part of a record in the order the
  * comments give.  Strings in tails are NOT NUL-terminated; their lengths are
  * in the fixed part.  The reader must treat every field as hostile.
@@ -59,6 +62,9 @@ enum sw_rec_type {
 	    9, /* struct sw_rec_note: a one-line message for the report */
 	SW_REC_END =
 	    10, /* struct sw_rec_end: clean exit; absent after a crash */
+	SW_REC_TEST = 11, /* struct sw_rec_test: the test now running */
+	SW_REC_DROPPED =
+	    12, /* struct sw_rec_dropped: what the size budget dropped */
 };
 
 struct sw_rec_hdr {
@@ -219,6 +225,10 @@ struct sw_rec_stall {
 	uint32_t loop_id;
 	uint32_t turn_seq;
 	uint32_t nsamples; /* SW_EV_SAMPLE records taken during it */
+	/* Appended in revision 2 (zero in older traces): */
+	uint64_t cpu_ns; /* the loop thread's CPU time over the turn
+			    (CLOCK_THREAD_CPUTIME_ID), 0 when unknown */
+	uint64_t sampled_ns; /* CPU time the samples of this turn stand for */
 };
 
 struct sw_rec_heartbeat {
@@ -247,10 +257,54 @@ struct sw_rec_note {
 	/* tail: text[text_len] */
 };
 
+/* How a process ended (sw_rec_end.how). */
+enum sw_end_how {
+	SW_END_EXIT = 0,       /* exit() or a return from main: destructors ran */
+	SW_END_UNDERSCORE = 1, /* _exit, _Exit or exit_group: none ran */
+};
+
 struct sw_rec_end {
 	struct sw_rec_hdr h;
 	uint64_t time_ns;
 	uint64_t records_dropped; /* records the shim could not write */
+	/* Appended in revision 2 (zero in older traces): */
+	uint32_t how;	 /* enum sw_end_how */
+	int32_t status; /* the exit status, when known; else 0 */
+};
+
+/*
+ * The test that is running from time_ns on, in this process, until the next
+ * SW_REC_TEST (an empty name: no test).  Written before the first record
+ * that falls into a new test; the analyzer attributes events and stalls to
+ * a test by time.  Source: `source`.
+ */
+enum sw_test_source {
+	SW_TEST_PYTEST = 1, /* PYTEST_CURRENT_TEST, the " (phase)" cut off */
+	SW_TEST_OTHER = 2,
+};
+
+struct sw_rec_test {
+	struct sw_rec_hdr h;
+	uint64_t time_ns;
+	uint32_t source;   /* enum sw_test_source */
+	uint32_t name_len; /* UTF-8, <= SW_MAX_STR */
+	/* tail: name[name_len] */
+};
+
+/*
+ * The size budget (STALLWATCH_MAX_SIZE) dropped older data of this process.
+ * Written near the start of every trace file opened by a rotation: the file
+ * stands alone (its process, modules and loops are written again), and this
+ * record says, cumulatively, what no kept file holds any more.
+ */
+struct sw_rec_dropped {
+	struct sw_rec_hdr h;
+	uint64_t time_ns;	   /* when this rotation happened */
+	uint64_t bytes;		   /* trace bytes dropped so far */
+	uint64_t first_dropped_ns; /* time span of the dropped records */
+	uint64_t last_dropped_ns;
+	uint32_t rotations; /* rotations so far, this one included */
+	uint32_t pad;
 };
 
 /* A JIT perf map (node --perf-basic-prof writes /tmp/perf-PID.map) is copied
