@@ -5,15 +5,16 @@
  * Every write is a raw syscall on an fd kept high and close-on-exec.
  * Before each write the fd is checked (fstat dev/ino) to still be our
  * file, so a program that closed every fd behind our back (a raw syscall)
- * and opened its own data file never receives our bytes.  The close/dup2
- * wrappers ask sw_writer_owns_fd() and sw_writer_evacuate() so that the
- * program cannot close or overwrite it to begin with.
+ * and opened its own data file never receives our bytes.  The fd is one
+ * of the shim's own (ownfd.c), so that the program cannot close or
+ * overwrite it to begin with.
  *
  * On any failure (disk full, fd gone, file size limit) recording stops for
  * good with one warning; the host runs on.  Writers in flight are counted
  * so that moving the fd (dup2 onto it) waits for them.
  */
 #include "core.h"
+#include "ownfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,19 +26,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Trace fds live at or above this (or half the fd limit, if lower). */
-#define SW_TRACE_FD_MIN 900
-
 static _Atomic int trace_fd = -1;
 static _Atomic int stopped;	 /* 1 after a failure: no more writes */
 static _Atomic int inflight;	 /* sw_emit calls between fd load and write */
 static _Atomic uint64_t written; /* bytes in the file */
 static _Atomic uint64_t dropped; /* records not written */
-static _Atomic int moving;	 /* one evacuation at a time */
 static pid_t trace_pid;		 /* the process the file belongs to */
 static dev_t trace_dev;
 static ino_t trace_ino;
 static char trace_path[1200];
+
+static void trace_fd_moved(void *arg, int oldfd, int newfd);
 
 static long sys_close(int fd)
 {
@@ -60,17 +59,6 @@ int sw_writer_active(void)
 {
 	return atomic_load_explicit(&trace_fd, memory_order_relaxed) >= 0 &&
 	       !atomic_load_explicit(&stopped, memory_order_relaxed);
-}
-
-int sw_writer_owns_fd(int fd)
-{
-	return fd >= 0 &&
-	       fd == atomic_load_explicit(&trace_fd, memory_order_relaxed);
-}
-
-int sw_writer_fd(void)
-{
-	return atomic_load_explicit(&trace_fd, memory_order_relaxed);
 }
 
 const char *sw_writer_path(void)
@@ -190,18 +178,6 @@ int sw_writer_start(const void *process_rec, size_t len)
 	return sw_emit(buf, sizeof(pre) + len);
 }
 
-/* Lowest fd number to move the trace fd to: high, but under the limit. */
-static int high_fd_floor(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-		return SW_TRACE_FD_MIN;
-	if (rl.rlim_cur > 2 * SW_TRACE_FD_MIN)
-		return SW_TRACE_FD_MIN;
-	return (int)(rl.rlim_cur / 2);
-}
-
 /* Is the output directory usable?  The default one lives in /tmp, where
  * anyone could have made it first: insist that it is ours and private. */
 static int check_dir(const char *dir, int is_default)
@@ -222,7 +198,7 @@ static int check_dir(const char *dir, int is_default)
 int sw_writer_open(const char *dir, const char *comm, int pid)
 {
 	char def[64];
-	int fd = -1, high, err, n;
+	int fd = -1, err, n;
 	struct stat st;
 
 	snprintf(def, sizeof(def), "/tmp/stallwatch-%u", (unsigned)getuid());
@@ -254,11 +230,7 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 		trace_path[0] = 0;
 		return -1;
 	}
-	high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
-	if (high >= 0) {
-		sys_close(fd);
-		fd = high;
-	}
+	fd = sw_ownfd_move_high(fd);
 	if (syscall(SYS_fstat, fd, &st) != 0) {
 		sys_close(fd);
 		return -1;
@@ -270,51 +242,35 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 	atomic_store(&dropped, 0);
 	atomic_store(&stopped, 0);
 	atomic_store(&trace_fd, fd);
+	sw_ownfd_add(fd, trace_fd_moved, NULL);
 	return 0;
+}
+
+/*
+ * ownfd.c: the program dup2'ed onto the trace fd's number (newfd: where
+ * it moved, -1: nowhere), or a forked child dropped it.  A writer that
+ * loaded the old number may still be about to write through it: let it
+ * finish before the number changes hands.
+ */
+static void trace_fd_moved(void *arg, int oldfd, int newfd)
+{
+	int spins;
+
+	(void)arg;
+	(void)oldfd;
+	if (newfd < 0 && (pid_t)syscall(SYS_getpid) == trace_pid)
+		stop("no fd left to move the trace to; closing", EMFILE);
+	atomic_store(&trace_fd, newfd);
+	for (spins = 0; atomic_load(&inflight) > 0 && spins < 1000000; spins++)
+		sched_yield();
 }
 
 void sw_writer_atfork_child(void)
 {
-	int fd = atomic_exchange(&trace_fd, -1);
-
-	/* The parent keeps writing to the shared file; the child only drops
-	 * its copy of the descriptor. */
-	if (fd >= 0)
-		sys_close(fd);
+	/* The parent keeps writing to the shared file; the child's copy of
+	 * the descriptor is closed by sw_ownfd_atfork_child(). */
+	atomic_store(&trace_fd, -1);
 	atomic_store(&inflight, 0);
-	atomic_store(&moving, 0);
 	trace_path[0] = 0;
 }
 
-void sw_writer_evacuate(int fd)
-{
-	int expected = 0, nfd, spins;
-
-	while (!atomic_compare_exchange_weak(&moving, &expected, 1)) {
-		expected = 0;
-		sched_yield();
-	}
-	if (!sw_writer_owns_fd(fd))
-		goto out;
-	nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
-	if (nfd < 0)
-		nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-	if (nfd < 0) {
-		/* Nowhere to go: give the number to the program. */
-		stop("no fd left to move the trace to; closing", errno);
-		atomic_store(&trace_fd, -1);
-		goto wait;
-	}
-	atomic_store(&trace_fd, nfd);
-wait:
-	/* A writer that loaded the old number may still be about to write
-	 * through it: let it finish before the number changes hands. */
-	for (spins = 0; atomic_load(&inflight) > 0 && spins < 1000000; spins++)
-		sched_yield();
-	/* The caller's dup2 replaces the old number (closing our copy); if
-	 * it fails, the old number stays open but unused: close it now so
-	 * the state is the same either way. */
-	sys_close(fd);
-out:
-	atomic_store(&moving, 0);
-}
