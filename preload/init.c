@@ -403,8 +403,20 @@ int sw_start_recording(void)
 
 	if (sw_active)
 		return 0;
-	if (!sw_armed || !atomic_compare_exchange_strong(&starting, &expect, 1))
+	if (!sw_armed)
 		return -1;
+	if (!atomic_compare_exchange_strong(&starting, &expect, 1)) {
+		/* Another thread is starting: its loop and ours are counted
+		 * from the same first turn.  (Not a signal handler, and the
+		 * starter takes no lock a loop wait holds.) */
+		struct timespec ms = {0, 1000000};
+		int i;
+
+		for (i = 0; i < 2000 && atomic_load(&starting) && !sw_active;
+		     i++)
+			SW_REAL(nanosleep)(&ms, NULL);
+		return sw_active ? 0 : -1;
+	}
 	if (sw_active)
 		goto done;
 	sw_tls.guard++;
