@@ -39,7 +39,7 @@ static struct {
 } owned[MAX_OWNED];
 
 _Atomic int sw_ownfd_min = INT_MAX; /* lowest owned fd, INT_MAX: none */
-static _Atomic int busy;		   /* one registry change at a time */
+static _Atomic int busy;	    /* one registry change at a time */
 
 static void lock(void)
 {

@@ -26,8 +26,8 @@ void sw_ownfd_del(int fd);
 int sw_ownfd_owns_slow(int fd);
 static inline int sw_ownfd_owns(int fd)
 {
-	return fd >= atomic_load_explicit(&sw_ownfd_min,
-					  memory_order_relaxed) &&
+	return fd >=
+		   atomic_load_explicit(&sw_ownfd_min, memory_order_relaxed) &&
 	       sw_ownfd_owns_slow(fd);
 }
 /* dup2/dup3 onto an owned fd: move it elsewhere first. */

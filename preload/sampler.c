@@ -17,7 +17,7 @@
  * turn_seq); before it, it only keeps the turn's CPU accounting (loop.c
  * fills sw_rec_stall.cpu_ns and sampled_ns from it).  Long turns are
  * sampled every tick for the first 10 s, then every 10th, then every 100th
- * after 100 s (each sample weighted by the intervals it stands for), so a
+ * after 100 s (each sample weighted by the CPU time it stands for), so a
  * loop stuck for an hour does not fill the disk.
  *
  * The wrappers retry a sleeping call that one of our ticks interrupted
@@ -109,7 +109,9 @@ struct altstack {
 	int timer_ok;  /* `timer` is this thread's CPU-time timer */
 	timer_t timer;
 	void *uc; /* side call: the arguments of take_sample */
-	uint32_t turn_seq, weight;
+	uint32_t turn_seq;
+	uint64_t weight_ns;
+	uint64_t last_cpu_ns; /* thread CPU time at the previous tick */
 	uint32_t over_ticks; /* ticks past the threshold in tick_seq's turn */
 };
 
@@ -188,7 +190,7 @@ static void sampler_note(int level, const char *text, int to_stderr)
 
 /* ---- the handler --------------------------------------------------------- */
 
-static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
+static void take_sample(void *ucontext, uint32_t turn_seq, uint64_t weight_ns)
 {
 	struct sw_loop_slot *slot = sw_tls.slot;
 	struct {
@@ -228,7 +230,7 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
 	if (npy < 0)
 		npy = 0;
 
-	interval = sw_cfg.sample_interval_ns * (weight ? weight : 1);
+	interval = weight_ns ? weight_ns : sw_cfg.sample_interval_ns;
 	len = sizeof(rec.ev) + (size_t)nips * sizeof(uint64_t) +
 	      (size_t)npy * sizeof(struct sw_pyframe);
 	memset(&rec.ev, 0, sizeof(rec.ev));
@@ -263,14 +265,15 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
 
 static void side_entry(void)
 {
-	take_sample(alt.uc, alt.turn_seq, alt.weight);
+	take_sample(alt.uc, alt.turn_seq, alt.weight_ns);
 }
 
 /*
  * take_sample needs some 40 KiB (libunwind, the record): run it here when
  * on a large altstack (ours), else switch to this thread's own stack.
  */
-static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
+static void sample_on_a_big_stack(void *uc, uint32_t turn_seq,
+				  uint64_t weight_ns)
 {
 	struct side *side;
 	stack_t ss;
@@ -279,7 +282,7 @@ static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
 	if (sigaltstack(NULL, &ss) != 0)
 		goto no_stack;
 	if ((ss.ss_flags & SS_ONSTACK) && ss.ss_size >= ALTSTACK_MIN) {
-		take_sample(uc, turn_seq, weight);
+		take_sample(uc, turn_seq, weight_ns);
 		return;
 	}
 	if (!alt.map)
@@ -298,7 +301,7 @@ static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
 	side->run.uc_link = &side->back;
 	alt.uc = uc;
 	alt.turn_seq = turn_seq;
-	alt.weight = weight;
+	alt.weight_ns = weight_ns;
 	makecontext(&side->run, side_entry, 0);
 	if (swapcontext(&side->back, &side->run) != 0)
 		goto no_stack;
@@ -389,15 +392,22 @@ uint64_t sw_sampler_cpu_since_tick(void)
  * passed before it was delivered.  Keeps the turn's CPU accounting and
  * samples a turn past the threshold.
  */
-static void on_tick(void *uc, int overrun)
+static void on_tick(void *uc)
 {
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
-	uint64_t start, now, age, interval = sw_cfg.sample_interval_ns;
-	uint32_t seq, weight = 1 + (overrun > 0 ? (uint32_t)overrun : 0),
-		      stride;
+	uint64_t start, now, age, cpu, span, interval = sw_cfg.sample_interval_ns;
+	uint32_t seq, stride;
 
 	atomic_fetch_add_explicit(&stats.ticks, 1, RLX);
+	/* The CPU time this tick stands for: the timer is checked at the
+	 * scheduler tick, so with a short interval one tick covers several
+	 * (about 4 ms at HZ 250, doc/design.md). */
+	cpu = sw_thread_cpu_ns();
+	span = cpu - alt.last_cpu_ns;
+	if (!alt.last_cpu_ns || span > 100 * interval || span < interval)
+		span = interval;
+	alt.last_cpu_ns = cpu;
 	if (!slot || !t->in_turn)
 		return;
 	start = atomic_load_explicit(&slot->turn_start_ns, RLX);
@@ -410,11 +420,9 @@ static void on_tick(void *uc, int overrun)
 		/* The turn's first tick: its CPU so far is at most what the
 		 * timer counted since the previous tick, and at most the
 		 * turn's age. */
-		uint64_t pre = interval * weight;
-
 		t->tick_seq = seq;
 		t->tick_valid = 1;
-		t->turn_cpu0_ns = sw_thread_cpu_ns() - (pre < age ? pre : age);
+		t->turn_cpu0_ns = cpu - (span < age ? span : age);
 		t->turn_sampled_ns = 0;
 		alt.over_ticks = 0;
 	}
@@ -433,7 +441,10 @@ static void on_tick(void *uc, int overrun)
 	stride = stride_for(age - sw_cfg.threshold_ns);
 	if (alt.over_ticks++ % stride)
 		return;
-	sample_on_a_big_stack(uc, seq, stride * weight);
+	/* Past the threshold: the part of this tick's span inside it. */
+	if (span > age - sw_cfg.threshold_ns)
+		span = age - sw_cfg.threshold_ns;
+	sample_on_a_big_stack(uc, seq, span * stride);
 }
 
 static void on_sample_signal(int sig, siginfo_t *si, void *ucontext)
@@ -446,7 +457,7 @@ static void on_sample_signal(int sig, siginfo_t *si, void *ucontext)
 		/* stop/inflight: Dekker with sw_sampler_stop (seq_cst). */
 		atomic_fetch_add(&inflight, 1);
 		if (!atomic_load(&stopped))
-			on_tick(ucontext, si->si_overrun);
+			on_tick(ucontext);
 		atomic_fetch_sub(&inflight, 1);
 	} else {
 		chain(sig, si, ucontext, 0);
