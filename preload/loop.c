@@ -133,7 +133,37 @@ static void emit_loop(struct sw_loop_slot *slot, uint64_t now)
 	if (prctl(PR_GET_NAME, rec.thread_name, 0, 0, 0) != 0)
 		memset(rec.thread_name, 0, sizeof(rec.thread_name));
 	rec.thread_name[sizeof(rec.thread_name) - 1] = 0;
+	memcpy(slot->thread_name, rec.thread_name,
+	       sizeof(slot->thread_name) < sizeof(rec.thread_name)
+		   ? sizeof(slot->thread_name)
+		   : sizeof(rec.thread_name));
 	sw_emit(&rec, sizeof(rec));
+}
+
+void sw_loop_reemit_all(uint64_t now_ns)
+{
+	unsigned i, hwm = atomic_load(&slot_hwm);
+
+	for (i = 0; i < hwm; i++) {
+		struct sw_loop_slot *slot = &sw_loop_slots[i];
+		struct sw_rec_loop rec;
+
+		memset(&rec, 0, sizeof(rec));
+		rec.loop_id = atomic_load(&slot->loop_id);
+		rec.tid = atomic_load(&slot->tid);
+		if (!rec.loop_id || !rec.tid)
+			continue;
+		rec.h.type = SW_REC_LOOP;
+		rec.h.size = sizeof(rec);
+		rec.time_ns = now_ns;
+		rec.epfd = atomic_load(&slot->epfd);
+		memcpy(rec.thread_name, slot->thread_name,
+		       sizeof(slot->thread_name) < sizeof(rec.thread_name)
+			   ? sizeof(slot->thread_name)
+			   : sizeof(rec.thread_name));
+		rec.thread_name[sizeof(rec.thread_name) - 1] = 0;
+		sw_emit(&rec, sizeof(rec));
+	}
 }
 
 static void reset_stats(struct sw_loop_slot *slot, uint64_t now)

@@ -51,6 +51,7 @@ struct sw_settings {
 	uint64_t call_threshold_ns;  /* STALLWATCH_CALL_THRESHOLD */
 	uint64_t sample_interval_ns; /* STALLWATCH_SAMPLE_INTERVAL */
 	uint64_t heartbeat_ns;	     /* STALLWATCH_HEARTBEAT */
+	uint64_t max_size; /* STALLWATCH_MAX_SIZE: bytes per process, 0: none */
 	uint32_t stacks_per_site; /* STALLWATCH_STACKS_PER_SITE: stacks per site
 				     per second */
 	char output_dir[1024];	  /* STALLWATCH_OUTPUT */
@@ -122,6 +123,7 @@ struct sw_loop_slot {
 	_Atomic uint64_t born_ns;
 	_Atomic uint64_t last_heartbeat_ns;
 	_Atomic uint64_t hist[SW_HIST_BUCKETS];
+	char thread_name[16]; /* as of the loop's birth, for rotations */
 };
 
 extern struct sw_loop_slot sw_loop_slots[SW_MAX_LOOP_THREADS];
@@ -133,6 +135,9 @@ unsigned sw_loop_slots_used(void);
 void sw_loop_heartbeat(struct sw_loop_slot *slot, uint64_t now_ns, int final);
 /* loop.c: heartbeats for every live loop; at exit with final=1. */
 void sw_loop_heartbeat_all(uint64_t now_ns, int final);
+/* loop.c: a SW_REC_LOOP record for every live loop again (a new trace
+ * file after a rotation).  Async-signal-safe. */
+void sw_loop_reemit_all(uint64_t now_ns);
 
 /* ---- clock --------------------------------------------------------------- */
 
@@ -211,6 +216,9 @@ void sw_py_prepare(void);
  * *unknown when it is a Python thread whose frames could not be read.
  */
 int sw_py_capture(struct sw_pyframe *out, int max, int *unknown);
+/* A new trace file (rotation): code objects are written again, with new
+ * ids, the next time a sample meets them.  Async-signal-safe. */
+void sw_py_new_file(void);
 /* Is this condition variable the one CPython waits on to take the GIL? */
 int sw_py_is_gil_cond(const void *cond);
 

@@ -32,6 +32,15 @@ static _Atomic int inflight;	 /* sw_emit calls between fd load and write */
 static _Atomic uint64_t written; /* bytes in the file */
 static _Atomic uint64_t dropped; /* records not written */
 static pid_t trace_pid;		 /* the process the file belongs to */
+/* The size budget (STALLWATCH_MAX_SIZE): see rotate(). */
+static _Atomic int rotating;	/* one rotation at a time */
+static SW_TLS int rotating_here; /* this thread writes the new file's head */
+static SW_TLS int in_emit;	/* this thread is inside sw_emit */
+static char head[sizeof(struct sw_preamble) + 3 * SW_MAX_STR + 256];
+static size_t head_len; /* preamble + process record, for rotations */
+static uint64_t file_start_ns, prev_start_ns, prev_end_ns, prev_bytes;
+static uint64_t drop_bytes, drop_first_ns, drop_last_ns;
+static uint32_t rotations;
 static dev_t trace_dev;
 static ino_t trace_ino;
 static char trace_path[1200];
@@ -85,6 +94,98 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The size budget.  Each process's trace may take STALLWATCH_MAX_SIZE
+ * bytes in all: when the current file would pass half of it, it becomes
+ * `<file>.1` (replacing the older one, whose data are then dropped) and a
+ * fresh file starts that stands alone: preamble and process record,
+ * modules, live loops written again (Python code objects are written
+ * again as samples meet them), then a SW_REC_DROPPED record that says
+ * cumulatively what no kept file holds any more.  So the newest data
+ * survive, and the two files never hold more than the budget (plus one
+ * record).  Async-signal-safe: system calls and memory only.  A thread
+ * that finds another rotating drops its record (counted); a signal
+ * handler that interrupted this thread's own sw_emit does not rotate
+ * (the next record will).
+ */
+static int rotate(size_t len)
+{
+	char old[sizeof(trace_path) + 4];
+	struct sw_rec_dropped d;
+	int expect = 0, fd, oldfd, spins;
+	uint64_t now, half = sw_cfg.max_size / 2;
+	struct stat st;
+
+	if (!atomic_compare_exchange_strong(&rotating, &expect, 1))
+		return -1;
+	if (atomic_load(&written) + len <= half)
+		goto done; /* another thread just rotated */
+	/* Writers that loaded the fd before we set `rotating` finish. */
+	for (spins = 0; atomic_load(&inflight) > 0 && spins < 1000000; spins++)
+		sched_yield();
+	now = sw_now_ns();
+	snprintf(old, sizeof(old), "%s.1", trace_path);
+	if (syscall(SYS_renameat, AT_FDCWD, trace_path, AT_FDCWD, old) != 0) {
+		stop("cannot rotate", errno);
+		goto done;
+	}
+	if (rotations) {
+		/* The older .1 is gone now. */
+		drop_bytes += prev_bytes;
+		if (!drop_first_ns)
+			drop_first_ns = prev_start_ns;
+		drop_last_ns = prev_end_ns;
+	}
+	prev_start_ns = file_start_ns;
+	prev_end_ns = now;
+	prev_bytes = atomic_load(&written);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, trace_path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+	if (fd < 0) {
+		stop("cannot create", errno);
+		goto done;
+	}
+	fd = sw_ownfd_move_high(fd);
+	if (syscall(SYS_fstat, fd, &st) != 0) {
+		syscall(SYS_close, fd);
+		stop("cannot create", errno);
+		goto done;
+	}
+	oldfd = atomic_load(&trace_fd);
+	trace_dev = st.st_dev;
+	trace_ino = st.st_ino;
+	atomic_store(&trace_fd, fd);
+	sw_ownfd_add(fd, trace_fd_moved, NULL);
+	if (oldfd >= 0) {
+		sw_ownfd_del(oldfd);
+		syscall(SYS_close, oldfd);
+	}
+	atomic_store(&written, 0);
+	file_start_ns = now;
+	rotations++;
+	/* The new file's head, written by this thread past the budget
+	 * check. */
+	rotating_here = 1;
+	sw_emit(head, head_len);
+	sw_modules_replay();
+	sw_loop_reemit_all(now);
+	sw_py_new_file();
+	memset(&d, 0, sizeof(d));
+	d.h.type = SW_REC_DROPPED;
+	d.h.size = sizeof(d);
+	d.time_ns = now;
+	d.bytes = drop_bytes;
+	d.first_dropped_ns = drop_first_ns;
+	d.last_dropped_ns = drop_last_ns;
+	d.rotations = rotations;
+	sw_emit(&d, sizeof(d));
+	rotating_here = 0;
+done:
+	atomic_store(&rotating, 0);
+	return 0;
+}
+
 int sw_emit(const void *rec, size_t len)
 {
 	int saved = errno, fd, err;
@@ -105,6 +206,16 @@ int sw_emit(const void *rec, size_t len)
 		errno = saved;
 		return -1;
 	}
+	if (sw_cfg.max_size && !rotating_here && !in_emit) {
+		if (sw_unlikely(atomic_load(&rotating)) ||
+		    (atomic_load(&written) + len > sw_cfg.max_size / 2 &&
+		     rotate(len) != 0)) {
+			atomic_fetch_add(&dropped, 1);
+			errno = saved;
+			return -1;
+		}
+	}
+	in_emit++;
 	atomic_fetch_add(&inflight, 1);
 	fd = atomic_load(&trace_fd);
 	if (fd < 0)
@@ -134,10 +245,12 @@ int sw_emit(const void *rec, size_t len)
 		goto drop;
 	}
 	atomic_fetch_sub(&inflight, 1);
+	in_emit--;
 	errno = saved;
 	return 0;
 drop:
 	atomic_fetch_sub(&inflight, 1);
+	in_emit--;
 	atomic_fetch_add(&dropped, 1);
 	errno = saved;
 	return -1;
@@ -175,6 +288,13 @@ int sw_writer_start(const void *process_rec, size_t len)
 	pre.byte_order = 0x01020304u;
 	memcpy(buf, &pre, sizeof(pre));
 	memcpy(buf + sizeof(pre), process_rec, len);
+	if (sizeof(pre) + len <= sizeof(head)) {
+		memcpy(head, buf, sizeof(pre) + len);
+		head_len = sizeof(pre) + len;
+	}
+	file_start_ns = sw_now_ns();
+	rotations = 0;
+	drop_bytes = drop_first_ns = drop_last_ns = prev_bytes = 0;
 	return sw_emit(buf, sizeof(pre) + len);
 }
 
@@ -271,6 +391,9 @@ void sw_writer_atfork_child(void)
 	 * the descriptor is closed by sw_ownfd_atfork_child(). */
 	atomic_store(&trace_fd, -1);
 	atomic_store(&inflight, 0);
+	atomic_store(&rotating, 0);
+	in_emit = 0;
+	rotating_here = 0;
 	trace_path[0] = 0;
 }
 
