@@ -64,7 +64,8 @@
 	X(EPOLL_WAIT, "epoll_wait")                 \
 	X(EPOLL_PWAIT, "epoll_pwait")               \
 	X(EPOLL_PWAIT2, "epoll_pwait2")             \
-	X(TURN, "loop turn")
+	X(TURN, "loop turn")                        \
+	X(UNWRAPPED_SYSCALL, "unwrapped system call")
 
 enum sw_call {
 #define SW_CALL_ENUM(id, name) SW_CALL_##id,
