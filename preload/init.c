@@ -34,7 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-SW_TLS struct sw_thread sw_tls;
+/* A cache line of its own: where it lands in the static TLS block moved a
+ * wrapper's cost by up to 8 ns in make bench's in-process A/B. */
+SW_TLS struct sw_thread sw_tls __attribute__((aligned(64)));
 volatile int sw_active;
 volatile int sw_armed;
 /* 1 while one thread runs sw_start_recording. */
