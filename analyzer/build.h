@@ -65,7 +65,7 @@ void sw_sites_rank(struct sw_report *rep);
 
 /* stalls.c: stalls from every trace, linked to the sorted events es,
  * explained; CPU time before a turn's first sample given to its samples
- * (events' weight_ns, sites' totals). */
+ * (events' total_ns, sites' totals). */
 void sw_stalls_build(struct sw_builder *b, struct sw_trace *traces,
 		     size_t ntraces, struct sw_ev_link *es);
 

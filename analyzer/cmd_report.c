@@ -140,8 +140,8 @@ int sw_cmd_report(int argc, char **argv)
 	    SW_APP_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct sw_load_opts lo = {0};
 	struct sw_app_rules app = {0};
+	struct sw_load_opts lo = {.app = &app};
 	struct sw_report rep;
 	const char *output = NULL, *color_when = "auto";
 	enum fmt f = FMT_TEXT;
@@ -218,12 +218,9 @@ int sw_cmd_report(int argc, char **argv)
 		       "stallwatch report --help)");
 		return 2;
 	}
-	lo.app = &app;
 	if (sw_report_load(&rep, argv + optind, (size_t)(argc - optind), &lo) !=
-	    0) {
-		sw_app_rules_free(&app);
+	    0)
 		return 2;
-	}
 	if (output) {
 		rc = to_file(&rep, f, output);
 	} else {

@@ -96,12 +96,13 @@ struct sw_event {
 	uint64_t duration_ns;
 	size_t site; /* index into report.sites */
 	long stall;  /* index into report.stalls, -1 when outside any stall */
-	uint32_t count;	    /* occurrences it stands for (flood folding) */
-	uint64_t weight_ns; /* time it stands for: blocked time, or sampled
-			       CPU plus its share of the turn's CPU before
-			       the first sample */
-	size_t variant;	    /* index into the site's variants */
-	const char *test;   /* the running test, or NULL (report.tests) */
+	uint32_t count;	   /* occurrences it stands for (flood folding) */
+	uint64_t total_ns; /* time it stands for: blocked time of all count
+			      occurrences, or samples x sample interval plus
+			      their share of the turn's CPU before the first
+			      sample */
+	size_t variant;	   /* index into the site's variants */
+	const char *test;  /* the running test, or NULL (report.tests) */
 };
 
 struct sw_stall {

@@ -345,8 +345,8 @@ static void write_event(struct evbuf *eb, const struct sw_report *rep,
 		p = PUT_LIT(p, "null");
 	p = PUT_LIT(p, ",\"count\":");
 	p = put_u64(p, e->count);
-	p = PUT_LIT(p, ",\"weight_ns\":");
-	p = put_u64(p, e->weight_ns);
+	p = PUT_LIT(p, ",\"total_ns\":");
+	p = put_u64(p, e->total_ns);
 	p = PUT_LIT(p, ",\"variant\":");
 	p = put_u64(p, e->variant);
 	if (e->test) {

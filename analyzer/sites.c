@@ -200,7 +200,7 @@ static void add_event(struct sw_builder *b, size_t pi,
 	ev->site = stack;
 	ev->stall = -1;
 	ev->count = e->count;
-	ev->weight_ns = w;
+	ev->total_ns = w;
 	if (b->cap_links < b->cap_events) {
 		b->cap_links = b->cap_events;
 		b->links =

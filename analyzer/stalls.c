@@ -92,7 +92,7 @@ static void share_cpu(struct sw_report *rep, struct sw_ev_link *es,
 		uint64_t share =
 		    i + 1 == n
 			? extra - given
-			: (uint64_t)((double)extra * ((double)e->ev.weight_ns /
+			: (uint64_t)((double)extra * ((double)e->ev.total_ns /
 						      (double)sampled));
 		struct sw_site *s = &rep->sites[e->ev.site];
 		struct sw_variant *v = &s->variants[e->ev.variant];
@@ -100,13 +100,13 @@ static void share_cpu(struct sw_report *rep, struct sw_ev_link *es,
 		if (share > extra - given)
 			share = extra - given;
 		given += share;
-		e->ev.weight_ns = add_sat(e->ev.weight_ns, share);
+		e->ev.total_ns = add_sat(e->ev.total_ns, share);
 		s->total_ns = add_sat(s->total_ns, share);
 		v->total_ns = add_sat(v->total_ns, share);
-		if (e->ev.weight_ns / (e->ev.count ? e->ev.count : 1) >
+		if (e->ev.total_ns / (e->ev.count ? e->ev.count : 1) >
 		    s->max_ns)
 			s->max_ns =
-			    e->ev.weight_ns / (e->ev.count ? e->ev.count : 1);
+			    e->ev.total_ns / (e->ev.count ? e->ev.count : 1);
 		if (s->max_ns > v->max_ns && v == &s->variants[0])
 			v->max_ns = s->max_ns;
 	}
@@ -139,8 +139,8 @@ static void explain_stall(struct sw_report *rep, struct sw_stall *st,
 		t = add_sat(s, e->ev.duration_ns);
 		/* Occurrences folded into this record have no times of
 		 * their own: count their time, but they cannot be placed. */
-		if (e->ev.weight_ns > e->ev.duration_ns)
-			extra += e->ev.weight_ns - e->ev.duration_ns;
+		if (e->ev.total_ns > e->ev.duration_ns)
+			extra += e->ev.total_ns - e->ev.duration_ns;
 		if (t > s)
 			spans[ns++] = (struct span){s, t};
 	}
@@ -168,7 +168,7 @@ static void explain_stall(struct sw_report *rep, struct sw_stall *st,
 		 * already counted: not CPU. */
 		if (es[i].kind == SW_EV_SAMPLE &&
 		    !covered_by(spans, nm, es[i].ev.start_ns)) {
-			cpu = add_sat(cpu, es[i].ev.weight_ns);
+			cpu = add_sat(cpu, es[i].ev.total_ns);
 			cpu_ev[nc++] = i;
 		}
 	}
@@ -191,7 +191,7 @@ static void explain_stall(struct sw_report *rep, struct sw_stall *st,
 		if (es[i].kind != SW_EV_SAMPLE ||
 		    !covered_by(spans, nm, es[i].ev.start_ns))
 			times[nt++] = (struct site_time){es[i].ev.site,
-							 es[i].ev.weight_ns};
+							 es[i].ev.total_ns};
 	/* Sum per site, then rank. */
 	qsort(times, nt, sizeof(*times), site_cmp);
 	for (i = 0, j = 0; i < nt; i++) {
@@ -327,7 +327,7 @@ void sw_stalls_build(struct sw_builder *b, struct sw_trace *traces,
 		explain_stall(rep, &rep->stalls[i], clock[i], grp + cnt[i],
 			      cnt[i + 1] - cnt[i]);
 		for (k = cnt[i]; k < cnt[i + 1]; k++)
-			es[grp[k].pos].ev.weight_ns = grp[k].ev.weight_ns;
+			es[grp[k].pos].ev.total_ns = grp[k].ev.total_ns;
 	}
 	free(grp);
 	free(fill);

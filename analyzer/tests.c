@@ -165,12 +165,12 @@ void sw_tests_assign(struct sw_builder *b, struct sw_trace *traces,
 		if (!e->test)
 			continue;
 		if (e->stall >= 0 && !traces[e->process].ntests &&
-		    e->weight_ns >= best[e->stall]) {
-			best[e->stall] = e->weight_ns;
+		    e->total_ns >= best[e->stall]) {
+			best[e->stall] = e->total_ns;
 			rep->stalls[e->stall].test = e->test;
 		}
-		if (e->weight_ns >= best[rep->nstalls + e->site]) {
-			best[rep->nstalls + e->site] = e->weight_ns;
+		if (e->total_ns >= best[rep->nstalls + e->site]) {
+			best[rep->nstalls + e->site] = e->total_ns;
 			rep->sites[e->site].test = e->test;
 		}
 	}
