@@ -36,7 +36,10 @@ CHECK_LIBS = $(shell pkg-config --libs check jansson 2>/dev/null || echo -lcheck
 SHIM_SRC := $(sort $(wildcard preload/*.c))
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/%.o)
 ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
-ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(B)/%.o)
+# The HTML page's style sheet and script are real files, embedded at build
+# time as byte arrays (html_page.h) by xxd -i.
+HTML_ASSETS := analyzer/html/page.css analyzer/html/page.js
+ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(B)/%.o) $(B)/analyzer/html_assets.o
 ANALYZER_LIB_OBJ := $(filter-out $(B)/analyzer/main.o,$(ANALYZER_OBJ))
 TEST_SRC := $(sort $(wildcard tests/*.c tests/unit/*.c tests/integration/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
@@ -62,6 +65,16 @@ $(B)/preload/%.o: preload/%.c preload/*.h include/*.h
 
 $(B)/analyzer/%.o: analyzer/%.c analyzer/*.h include/*.h
 	@mkdir -p $(@D)
+	$(CC) $(ANALYZER_CFLAGS) -c -o $@ $<
+
+$(B)/analyzer/html_assets.c: $(HTML_ASSETS)
+	@mkdir -p $(@D)
+	@{ echo '/* generated from $(HTML_ASSETS) by xxd -i: do not edit */'; \
+	  for f in $(HTML_ASSETS); do xxd -i $$f; done; } | \
+	  sed 's/^unsigned char analyzer_html_page_\([a-z]*\)\[\]/const unsigned char sw_html_\1[]/; s/^unsigned int analyzer_html_page_\([a-z]*\)_len/const unsigned int sw_html_\1_len/' \
+	  > $@.tmp && mv $@.tmp $@
+
+$(B)/analyzer/html_assets.o: $(B)/analyzer/html_assets.c
 	$(CC) $(ANALYZER_CFLAGS) -c -o $@ $<
 
 $(B)/tests/shim/%.o: preload/%.c preload/*.h include/*.h

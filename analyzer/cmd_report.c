@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "model.h"
+#include "place.h"
 #include "util.h"
 
 static const char usage[] =
@@ -27,6 +28,8 @@ static const char usage[] =
     "  -o, --output FILE  write to FILE (atomically) instead of stdout\n"
     "      --no-symbols   do not symbolize native frames (faster)\n"
     "      --color WHEN   text colours: auto (default), always, never\n"
+    "      --stacks N     text: the N heaviest raw stacks of each site\n"
+    "                     (default 1)\n" SW_APP_USAGE
     "  -q, --quiet        no progress messages\n"
     "  -h, --help         this help\n"
     "\n"
@@ -54,6 +57,9 @@ static int parse_format(const char *s, enum fmt *f)
 	return -1;
 }
 
+/* --stacks N for the text writer. */
+static size_t text_stacks = 1;
+
 static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 			int color)
 {
@@ -66,8 +72,12 @@ static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 		return sw_write_html(rep, out);
 	case FMT_CHROME:
 		return sw_write_chrome(rep, out);
-	default:
-		return sw_write_text(rep, out, color);
+	default: {
+		struct sw_text_opts to = {.color = color,
+					  .stacks = text_stacks};
+
+		return sw_write_text_opts(rep, out, &to);
+	}
 	}
 }
 
@@ -126,9 +136,12 @@ int sw_cmd_report(int argc, char **argv)
 	    {"colour", required_argument, NULL, 'C'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"stacks", required_argument, NULL, 'K'},
+	    SW_APP_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct sw_load_opts lo = {0};
+	struct sw_app_rules app = {0};
+	struct sw_load_opts lo = {.app = &app};
 	struct sw_report rep;
 	const char *output = NULL, *color_when = "auto";
 	enum fmt f = FMT_TEXT;
@@ -165,6 +178,23 @@ int sw_cmd_report(int argc, char **argv)
 			break;
 		case 'q':
 			lo.quiet = 1;
+			break;
+		case 'K': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || v < 0 || v > 1000000) {
+				sw_err("report: --stacks takes a number of "
+				       "stacks (0 or more)");
+				sw_app_rules_free(&app);
+				return 2;
+			}
+			text_stacks = (size_t)v;
+			break;
+		}
+		case SW_OPT_APP:
+		case SW_OPT_NOT_APP:
+			sw_app_option(&app, c, optarg);
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -205,5 +235,6 @@ int sw_cmd_report(int argc, char **argv)
 			sw_err("report: could not write the report");
 	}
 	sw_report_free(&rep);
+	sw_app_rules_free(&app);
 	return rc;
 }

@@ -6,8 +6,8 @@
 # so `make check` never half-works on a machine that lacks a package.
 set -eu
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check libjansson-dev"
-test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop redis-server nodejs chromium procps"
+build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check libjansson-dev xxd"
+test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop python3-requests redis-server nodejs chromium procps"
 bench_pkgs="wrk strace redis-tools valgrind linux-perf time"
 fuzz_pkgs="clang libclang-rt-14-dev"
 

@@ -258,3 +258,26 @@ int sw_t_count_lines(const char *s, const char *needle)
 	}
 	return n;
 }
+
+int sw_t_marker_line(const char *rel, const char *name)
+{
+	char buf[1024], want[128];
+	FILE *f = fopen(sw_t_src(rel), "r");
+	int line = 0;
+
+	ck_assert_msg(f != NULL, "%s not found", rel);
+	snprintf(want, sizeof(want), "LINE:%s\n", name);
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t n = strlen(buf), w = strlen(want);
+
+		line++;
+		if (n >= w && !strcmp(buf + n - w, want) &&
+		    (n == w || buf[n - w - 1] == ' ')) {
+			fclose(f);
+			return line;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("no marker LINE:%s in %s", name, rel);
+	return -1;
+}

@@ -48,6 +48,10 @@ void sw_t_skip(const char *why);
 char *sw_t_slurp(const char *path, size_t *len);
 /* Lines of s that contain needle. */
 int sw_t_count_lines(const char *s, const char *needle);
+/* The line of $SW_ROOT/rel that ends with "# LINE:name" or "// LINE:name"
+ * (test programs mark planted lines so they can move); aborts the test
+ * when there is none. */
+int sw_t_marker_line(const char *rel, const char *name);
 /* JSON dump of a value to stderr, for failure diagnosis. */
 void sw_t_dump(const char *label, json_t *value);
 

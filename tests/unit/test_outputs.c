@@ -76,7 +76,15 @@ static struct sw_site sites[] = {
      .total_ns = 250300000,
      .max_ns = 250300000,
      .frames = frames0,
-     .nframes = 4},
+     .nframes = 4,
+     /* as sw_place_compute() names it */
+     .place = {.text = "block</script> (<img src=x onerror=alert(1)>.py:7) "
+		       "\xe2\x86\x92 clock_nanosleep",
+	       .function = "block</script>",
+	       .file = HOSTILE_PY,
+	       .line = 7,
+	       .frame = 2,
+	       .in_app = 1}},
     {.kind = SW_SITE_CPU,
      .call = "loop turn",
      .fd_kind = SW_FD_NONE,
@@ -338,8 +346,9 @@ START_TEST(html_is_inert_and_self_contained)
 
 	/* every trace string lives only inside the JSON block, escaped */
 	ck_assert_uint_eq(count(out, "<img"), 0);
+	/* 2 frames (file, label), the process, the place (text, loc) */
 	ck_assert_uint_eq(
-	    count(out, "\\u003cimg src=x onerror=alert(1)\\u003e.py"), 6);
+	    count(out, "\\u003cimg src=x onerror=alert(1)\\u003e.py"), 7);
 	ck_assert_uint_eq(count(out, "</script"), 3); /* our three scripts */
 	ck_assert_uint_eq(count(out, "<script"), 3);
 	ck_assert_uint_eq(count(out, "<b>"), 0);
