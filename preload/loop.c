@@ -13,6 +13,7 @@
  * thread closes is ended by its owner at its next wait (pending_end).
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "fdcache.h"
 #include "real.h"
 
@@ -177,6 +178,7 @@ static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
 	rec.loop_id = atomic_load(&slot->loop_id);
 	rec.turn_seq = atomic_load(&slot->turn_seq);
 	rec.nsamples = atomic_load(&slot->nsamples);
+	sw_test_note(start); /* extras: the running test first */
 	sw_emit(&rec, sizeof(rec));
 }
 
