@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,7 +207,41 @@ int sw_t_have(const char *path_or_cmd)
 
 void sw_t_skip(const char *why)
 {
-	fprintf(stderr, "SKIP: %s\n", why);
+	const char *file = getenv("SW_SKIP_FILE");
+	const char *test = tcase_name();
+	char line[1024];
+	int fd, n;
+
+	fprintf(stderr, "SKIP: %s: %s\n", test ? test : "?", why);
+	if (!file || !*file)
+		return;
+	/* One line, one O_APPEND write: forked tests never interleave. */
+	n = snprintf(line, sizeof(line), "%s\t%s", test ? test : "?", why);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "SKIP: could not record in %s\n", file);
+	close(fd);
+}
+
+void sw_t_skipf(const char *fmt, ...)
+{
+	char why[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	sw_t_skip(why);
 }
 
 void sw_t_dump(const char *label, json_t *value)

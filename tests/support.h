@@ -41,8 +41,15 @@ json_t *sw_t_site_frame(json_t *site, const char *function,
 int sw_t_count_traces(const char *dir);
 /* Is this interpreter/program present?  (for skips with a message) */
 int sw_t_have(const char *path_or_cmd);
-/* Print a skip message: Check has no "skipped", so tests say so and pass. */
+/*
+ * The running test skipped (part of) its check, for this reason.  Check has
+ * no "skipped" state: the reason goes to the file the runner names in
+ * SW_SKIP_FILE (tests run in forked children), and the runner counts the
+ * test as skipped, not passed, and lists the reasons.  The caller returns.
+ */
 void sw_t_skip(const char *why);
+/* The same with a printf format. */
+void sw_t_skipf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole file, NUL-terminated (length in *len when non-NULL); NULL when
  * it cannot be opened.  Caller frees. */
 char *sw_t_slurp(const char *path, size_t *len);
