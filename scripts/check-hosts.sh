@@ -88,17 +88,18 @@ done
 run_one() {
 	py=$1 mode=$2 tag=$3
 	traces=$(mktemp -d /tmp/sw-hosts.XXXXXX)
-	set -- env
+	# Signals back to their defaults: a background job ignores SIGINT,
+	# and test_asyncio, test_threading and test_signal then wait forever
+	# for a KeyboardInterrupt.
+	set -- env --default-signal=INT,QUIT
+	shimenv="LD_PRELOAD=$shim STALLWATCH_OUTPUT=$traces"
 	case "$mode" in
 	plain) ;;
-	default) set -- env LD_PRELOAD="$shim" STALLWATCH_OUTPUT="$traces" ;;
-	strict)
-		set -- env LD_PRELOAD="$shim" STALLWATCH_OUTPUT="$traces" \
-			STALLWATCH_STRICT=1
-		;;
+	default) set -- "$@" $shimenv ;;
+	strict) set -- "$@" $shimenv STALLWATCH_STRICT=1 ;;
 	fast)
-		set -- env LD_PRELOAD="$shim" STALLWATCH_OUTPUT="$traces" \
-			STALLWATCH_SAMPLE_INTERVAL=1ms STALLWATCH_THRESHOLD=1ms
+		set -- "$@" $shimenv STALLWATCH_SAMPLE_INTERVAL=1ms \
+			STALLWATCH_THRESHOLD=1ms
 		;;
 	*)
 		echo "check-hosts: unknown mode $mode" >&2

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,4 +293,58 @@ int sw_t_count_lines(const char *s, const char *needle)
 		s = nl ? nl + 1 : s + len;
 	}
 	return n;
+}
+
+const char *sw_t_preload(const char *dir)
+{
+	static char bufs[4][8192];
+	static unsigned next;
+	char *buf = bufs[next++ % 4];
+
+	snprintf(buf, sizeof(bufs[0]),
+		 "env LD_PRELOAD='%s/libstallwatch.so' STALLWATCH_OUTPUT='%s'",
+		 env_or("SW_BUILD", "build"), dir);
+	return buf;
+}
+
+const char *sw_t_pyenv(const char *version)
+{
+	static char bufs[4][4096];
+	static unsigned next;
+	char *buf = bufs[next++ % 4], pat[4200];
+	const char *home = getenv("HOME");
+	glob_t g;
+
+	/* pyenv's own default root: $PYENV_ROOT, else ~/.pyenv. */
+	if (getenv("PYENV_ROOT") && *getenv("PYENV_ROOT"))
+		snprintf(pat, sizeof(pat), "%s/versions/%s.*/bin/python3",
+			 getenv("PYENV_ROOT"), version);
+	else
+		snprintf(pat, sizeof(pat),
+			 "%s/.pyenv/versions/%s.*/bin/python3",
+			 home && *home ? home : "/root", version);
+	if (glob(pat, 0, NULL, &g) != 0 || !g.gl_pathc)
+		return NULL;
+	snprintf(buf, sizeof(bufs[0]), "%s", g.gl_pathv[g.gl_pathc - 1]);
+	globfree(&g);
+	return buf;
+}
+
+void sw_t_same_plain_and_shim(const char *what, const char *tail,
+			      const char *env)
+{
+	const char *dir = sw_t_tmpdir("plain-and-shim");
+	char *plain = NULL, *shim = NULL;
+	int rc_plain, rc_shim;
+
+	rc_plain = sw_t_sh(&plain, "%s", tail);
+	rc_shim = sw_t_sh(&shim, "%s %s %s", sw_t_preload(dir), env, tail);
+	ck_assert_msg(rc_plain == rc_shim && plain && shim &&
+			  strcmp(plain, shim) == 0,
+		      "%s: plain exit %d, output:\n%s\nunder the shim exit %d, "
+		      "output:\n%s",
+		      what, rc_plain, plain ? plain : "(none)", rc_shim,
+		      shim ? shim : "(none)");
+	free(plain);
+	free(shim);
 }
