@@ -12,9 +12,12 @@
 #   ci     one CPython, every mode, the modules that fit CI's time budget
 # Settings (environment): HOSTS_PYTHONS (interpreter paths), HOSTS_MODES
 # (plain default strict fast), HOSTS_TESTS (regrtest module names),
-# HOSTS_MATCH (regrtest -m patterns, space separated), HOSTS_JOBS (-j),
+# HOSTS_MATCH (regrtest -m patterns, space separated), HOSTS_IGNORE (-i
+# patterns, default *VSOCK*), HOSTS_JOBS (-j),
 # HOSTS_TIMEOUT (seconds per test), HOSTS_OUT (results directory).
 set -eu
+# Test patterns (test_pass_fds*, *VSOCK*) are words, never file globs.
+set -f
 cd "$(dirname "$0")/.."
 root=$PWD
 shim=$root/build/libstallwatch.so
@@ -49,8 +52,8 @@ test_stdout_stderr_pipe test_bufsize_equal_one test_communicate_pipe_fd_leak
 test_pipesize* test_wait_for* test_register_at_fork test_get_inheritable_*"
 	;;
 ci)
-	# Chosen by the measured times in doc/benchmarks.md's neighbour,
-	# the check-hosts report: every mode within about 30 minutes.
+	# Chosen by measured times (about 2 minutes per mode on 2 cores):
+	# every mode within about 30 minutes.
 	pythons="$pyenv/3.12.1/bin/python3"
 	tests="test_subprocess test_posix test_os test_signal test_selectors
 test_eintr test_threading test_fork1 test_wait4 test_epoll test_poll
@@ -74,12 +77,20 @@ if [ ! -f "$shim" ]; then
 	echo "check-hosts: $shim not built (run make)" >&2
 	exit 2
 fi
+rm -rf "$out"
 mkdir -p "$out"
-rm -f "$out"/*.xml "$out"/*.log "$out"/times
+
+# Tests that cannot pass on the machine itself, whatever the shim does:
+# test_socket's AF_VSOCK tests wait in accept() for a host that never
+# connects inside a Firecracker VM (15 minutes each, then a timeout).
+ignore=${HOSTS_IGNORE-*VSOCK*}
 
 matchargs=""
 for m in $match; do
 	matchargs="$matchargs -m $m"
+done
+for i in $ignore; do
+	matchargs="$matchargs -i $i"
 done
 
 # One (interpreter, mode) run: regrtest with workers, a re-run of what
