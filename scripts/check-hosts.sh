@@ -18,6 +18,7 @@
 set -eu
 # Test patterns (test_pass_fds*, *VSOCK*) are words, never file globs.
 set -f
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
 root=$PWD
 shim=$root/build/libstallwatch.so
@@ -32,6 +33,10 @@ test_socket test_select test_poll test_epoll test_io test_fileio test_sys
 test_faulthandler test_fcntl"
 
 case "$form" in
+-h | --help)
+	sed -n '2,/^set -eu/p' "$self" | sed '$d; s/^# \{0,1\}//'
+	exit 0
+	;;
 full)
 	pythons=""
 	for v in 3.9.18 3.10.13 3.11.7 3.12.1 3.13.0; do

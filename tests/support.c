@@ -330,8 +330,8 @@ const char *sw_t_pyenv(const char *version)
 	return buf;
 }
 
-void sw_t_same_plain_and_shim(const char *what, const char *tail,
-			      const char *env)
+int sw_t_same_plain_and_shim(const char *what, const char *tail,
+			     const char *env)
 {
 	const char *dir = sw_t_tmpdir("plain-and-shim");
 	char *plain = NULL, *shim = NULL;
@@ -347,4 +347,5 @@ void sw_t_same_plain_and_shim(const char *what, const char *tail,
 		      shim ? shim : "(none)");
 	free(plain);
 	free(shim);
+	return rc_plain;
 }

@@ -61,9 +61,11 @@ const char *sw_t_preload(const char *dir);
  * with a fresh trace directory, plus `env`, extra settings or ""), and
  * fail the test unless the exit status and the output (stdout and
  * stderr) are the same.  `what` names the case in the failure message.
+ * Returns the plain run's exit status, for the caller to check that the
+ * program did what it is for (a program broken both ways is no test).
  */
-void sw_t_same_plain_and_shim(const char *what, const char *tail,
-			      const char *env);
+int sw_t_same_plain_and_shim(const char *what, const char *tail,
+			     const char *env);
 /* The newest pyenv CPython "3.N" (path of its python3), or NULL. */
 const char *sw_t_pyenv(const char *version);
 /* A whole file, NUL-terminated (length in *len when non-NULL); NULL when

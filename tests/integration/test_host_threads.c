@@ -24,9 +24,13 @@ START_TEST(test_c_epoll_loop_threads)
 	char tail[4200];
 
 	snprintf(tail, sizeof(tail), "'%s' threads", PROG("host_loop"));
-	sw_t_same_plain_and_shim("C loop, default settings", tail, "");
-	sw_t_same_plain_and_shim("C loop, 1 ms sampling", tail, FAST);
-	sw_t_same_plain_and_shim("C loop, strict", tail, "STALLWATCH_STRICT=1");
+	ck_assert_int_eq(
+	    sw_t_same_plain_and_shim("C loop, default settings", tail, ""), 0);
+	ck_assert_int_eq(
+	    sw_t_same_plain_and_shim("C loop, 1 ms sampling", tail, FAST), 0);
+	ck_assert_int_eq(sw_t_same_plain_and_shim("C loop, strict", tail,
+						  "STALLWATCH_STRICT=1"),
+			 0);
 }
 END_TEST
 
@@ -43,8 +47,12 @@ START_TEST(test_asyncio_threads)
 		}
 		snprintf(tail, sizeof(tail), "'%s' '%s'", pythons[i],
 			 sw_t_src("tests/progs/host_threads.py"));
-		sw_t_same_plain_and_shim("asyncio, default settings", tail, "");
-		sw_t_same_plain_and_shim("asyncio, 1 ms sampling", tail, FAST);
+		ck_assert_int_eq(sw_t_same_plain_and_shim(
+				     "asyncio, default settings", tail, ""),
+				 0);
+		ck_assert_int_eq(sw_t_same_plain_and_shim(
+				     "asyncio, 1 ms sampling", tail, FAST),
+				 0);
 	}
 }
 END_TEST
@@ -62,10 +70,12 @@ START_TEST(test_fork_without_deprecation_warning)
 	/* The output includes stderr: a warning would be a difference. */
 	snprintf(tail, sizeof(tail), "'%s' '%s'", py,
 		 sw_t_src("tests/progs/host_fork.py"));
-	sw_t_same_plain_and_shim("os.fork() in 3.12, default settings", tail,
-				 "");
-	sw_t_same_plain_and_shim("os.fork() in 3.12, 1 ms sampling", tail,
-				 FAST);
+	ck_assert_int_eq(sw_t_same_plain_and_shim(
+			     "os.fork() in 3.12, default settings", tail, ""),
+			 0);
+	ck_assert_int_eq(sw_t_same_plain_and_shim(
+			     "os.fork() in 3.12, 1 ms sampling", tail, FAST),
+			 0);
 }
 END_TEST
 

@@ -74,10 +74,14 @@ END_TEST
 
 START_TEST(test_nonloop_command_threads_and_fds)
 {
-	sw_t_same_plain_and_shim("Threads of grep",
-				 "grep '^Threads:' /proc/self/status", "");
-	sw_t_same_plain_and_shim("fds of a shell",
-				 "sh -c 'ls /proc/$$/fd' | tr '\\n' ' '", "");
+	ck_assert_int_eq(
+	    sw_t_same_plain_and_shim("Threads of grep",
+				     "grep '^Threads:' /proc/self/status", ""),
+	    0);
+	ck_assert_int_eq(
+	    sw_t_same_plain_and_shim(
+		"fds of a shell", "sh -c 'ls /proc/$$/fd' | tr '\\n' ' '", ""),
+	    0);
 }
 END_TEST
 

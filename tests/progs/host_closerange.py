@@ -92,6 +92,8 @@ def loop():
 
 
 if __name__ == "__main__":
+    while len(sys.argv) > 2 and sys.argv[-1] == "":
+        sys.argv.pop()
     if len(sys.argv) == 3 and sys.argv[1] == "files":
         sys.exit(files(sys.argv[2]))
     if len(sys.argv) == 2 and sys.argv[1] == "pipe":

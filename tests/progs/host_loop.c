@@ -67,9 +67,16 @@ static int run_loop(int epfd, int turns, int stall_turn, void (*before)(void),
 	ev.data.fd = tfd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev) != 0)
 		goto fail;
-	while (turn < turns) {
-		int n = epoll_wait(epfd, out, 4, 1000);
+	/* Bounded: a loop whose timer no longer ticks (its fd replaced
+	 * behind its back) gives up instead of spinning. */
+	for (int waits = 0; turn < turns; waits++) {
+		int n;
 
+		if (waits > 1000) {
+			fprintf(stderr, "the timer stopped ticking\n");
+			goto fail;
+		}
+		n = epoll_wait(epfd, out, 4, 1000);
 		if (n <= 0)
 			continue;
 		if (read(tfd, &ticks, sizeof(ticks)) < 0) {
