@@ -5,6 +5,8 @@
 #   make demo       the same set-up, then catch a real stall in a bundled service
 #   make deps       only install missing Debian packages (apt-get as root)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make check-hosts  CPython's own regression tests plain and under the shim
+#                     (HOSTS_FORM=full: 3.9-3.13; ci: one interpreter; short)
 #   make bench | stress | fuzz | check-sanitize   see README.md
 
 PREFIX ?= /usr/local
@@ -50,7 +52,7 @@ PROGS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) $(PROG_CXX:tests/progs/%.c
 SHIM_UNIT_OBJ := $(B)/tests/shim/settings.o
 
 .PHONY: all check check-run demo deps deps-bench install uninstall clean bench stress \
-	fuzz check-sanitize format
+	fuzz check-sanitize format check-hosts
 all: $(B)/libstallwatch.so $(B)/stallwatch
 
 $(B)/libstallwatch.so: $(SHIM_OBJ)
@@ -116,6 +118,12 @@ check: deps
 
 check-run: all $(B)/tests/runner $(PROGS)
 	@SW_ROOT=$(CURDIR) SW_BUILD=$(CURDIR)/$(B) $(B)/tests/runner
+
+# Other people's test suites as a test tier (scripts/check-hosts.sh).
+HOSTS_FORM ?= full
+check-hosts: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check-hosts.sh $(HOSTS_FORM)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

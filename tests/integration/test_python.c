@@ -44,8 +44,7 @@ static void add_pyenv(const char *root, int minor)
 		snprintf(in->label, sizeof(in->label), "pyenv %.*s",
 			 (int)(strchr(v, '/') - v), v);
 	} else {
-		fprintf(stderr, "SKIP: no pyenv CPython 3.%d under %s\n", minor,
-			root);
+		sw_t_skipf("no pyenv CPython 3.%d under %s", minor, root);
 	}
 	globfree(&g);
 }
