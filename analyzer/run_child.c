@@ -194,7 +194,7 @@ static char *find_shim(const char *cmd)
 }
 
 /* In the child, between fork and exec: the environment the shim reads. */
-static void child_env(const struct sw_launch *l, const char *shim, pid_t parent)
+static void child_env(const struct sw_launch *l, const char *shim)
 {
 	const char *old = getenv("LD_PRELOAD");
 	char pid[32];
@@ -240,7 +240,8 @@ static void child_env(const struct sw_launch *l, const char *shim, pid_t parent)
 		setenv("NODE_OPTIONS", v, 1);
 		free(v);
 	}
-	snprintf(pid, sizeof(pid), "%d", (int)parent);
+	/* the command's own pid: exec keeps it */
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	setenv("STALLWATCH_ROOT_PID", pid, 1);
 }
 
@@ -251,7 +252,7 @@ int sw_launch_run(struct sw_launch *l, char **argv, const char *cmd)
 	sigset_t block, old_mask;
 	char *shim;
 	int pipefd[2], rc = -1, e;
-	pid_t pid, self = getpid();
+	pid_t pid;
 	size_t i;
 
 	l->exec_errno = 0;
@@ -259,7 +260,7 @@ int sw_launch_run(struct sw_launch *l, char **argv, const char *cmd)
 	shim = find_shim(cmd);
 	if (!shim)
 		return -1;
-	l->run_dir = sw_run_dir_create(l->output, argv[0], self);
+	l->run_dir = sw_run_dir_create(l->output, argv[0], getpid());
 	if (!l->run_dir) {
 		sw_err("%s: cannot create a run directory in %s: %s", cmd,
 		       l->output, strerror(errno));
@@ -306,7 +307,7 @@ int sw_launch_run(struct sw_launch *l, char **argv, const char *cmd)
 				sigaction(fwd_sigs[i], &old_sa[i], NULL);
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		close(pipefd[0]);
-		child_env(l, shim, self);
+		child_env(l, shim);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(pipefd[1], &e, sizeof(e)) < 0)
