@@ -16,12 +16,16 @@
 #include "commands.h"
 #include "model.h"
 #include "place.h"
+#include "run_dir.h"
 #include "util.h"
 
 static const char usage[] =
     "usage: stallwatch report [options] PATH...\n"
     "\n"
     "Report on stallwatch trace files (*.swtrace) or directories of them.\n"
+    "Given the output directory of `stallwatch run` (runs in directories\n"
+    "of their own), report its newest run; name a run's directory to see\n"
+    "another.\n"
     "\n"
     "options:\n"
     "  -f, --format FMT   text (default), json, folded, html or chrome\n"
@@ -144,6 +148,7 @@ int sw_cmd_report(int argc, char **argv)
 	struct sw_load_opts lo = {.app = &app};
 	struct sw_report rep;
 	const char *output = NULL, *color_when = "auto";
+	char **paths;
 	enum fmt f = FMT_TEXT;
 	int c, rc, color;
 
@@ -218,8 +223,12 @@ int sw_cmd_report(int argc, char **argv)
 		       "stallwatch report --help)");
 		return 2;
 	}
-	if (sw_report_load(&rep, argv + optind, (size_t)(argc - optind), &lo) !=
-	    0)
+	/* an output directory of `stallwatch run`: its newest run */
+	sw_run_dir_resolve(argv + optind, (size_t)(argc - optind), &paths,
+			   lo.quiet);
+	rc = sw_report_load(&rep, paths, (size_t)(argc - optind), &lo);
+	sw_run_dir_free(paths, (size_t)(argc - optind));
+	if (rc != 0)
 		return 2;
 	if (output) {
 		rc = to_file(&rep, f, output);

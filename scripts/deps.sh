@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check libjansson-dev xxd"
-test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop python3-requests redis-server nodejs chromium procps memcached python3-pytest python3-pytest-asyncio nginx curl redis-tools"
+test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop python3-requests redis-server nodejs chromium procps memcached python3-pytest python3-pytest-asyncio nginx curl redis-tools libxml2-utils"
 bench_pkgs="wrk strace redis-tools valgrind linux-perf time"
 fuzz_pkgs="clang libclang-rt-14-dev"
 

@@ -37,7 +37,7 @@ json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
 /* Does any frame of the site have this function (and file suffix / line)? */
 json_t *sw_t_site_frame(json_t *site, const char *function,
 			const char *file_suffix, int line);
-/* Number of trace files (*.swtrace) in dir. */
+/* Number of trace files (*.swtrace) in dir and in its run directories. */
 int sw_t_count_traces(const char *dir);
 /* Is this interpreter/program present?  (for skips with a message) */
 int sw_t_have(const char *path_or_cmd);
