@@ -495,6 +495,7 @@ static void add_event(struct builder *b, size_t pi,
 	ev->site = site;
 	ev->stall = -1;
 	ev->count = e->count;
+	ev->total_ns = event_weight(&rep->processes[pi], e);
 	if (b->cap_links < b->cap_events) {
 		b->cap_links = b->cap_events;
 		b->links =

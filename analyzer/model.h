@@ -72,6 +72,8 @@ struct sw_event {
 	size_t site; /* index into report.sites */
 	long stall;  /* index into report.stalls, -1 when outside any stall */
 	uint32_t count; /* occurrences it stands for (flood folding) */
+	uint64_t total_ns; /* time it stands for: blocked time of all count
+			      occurrences, or samples x sample interval */
 };
 
 struct sw_stall {
@@ -145,6 +147,13 @@ int sw_write_json(const struct sw_report *rep, FILE *out);
 int sw_write_folded(const struct sw_report *rep, FILE *out);
 int sw_write_html(const struct sw_report *rep, FILE *out);
 int sw_write_chrome(const struct sw_report *rep, FILE *out);
+/* Chrome export with a size cap in bytes (0: none): past it the shortest
+ * events are dropped and a note in the file says how many. */
+int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
+			   uint64_t max_bytes);
+int sw_write_speedscope(const struct sw_report *rep, FILE *out);
+/* gzipped pprof profile.proto (binary). */
+int sw_write_pprof(const struct sw_report *rep, FILE *out);
 
 /* The innermost Python frame, else the innermost native frame with a file,
  * else the innermost frame: what a person wants to jump to. */
