@@ -30,7 +30,8 @@
 #include "model.h"
 #include "util.h"
 
-#define STACK_MAX 64 /* frames per column; deeper stacks keep the inner ones */
+#define STACK_MAX 64 /* frames per column; deeper stacks keep the inner ones \
+		      */
 #define SW_CHROME_DEFAULT_MAX (64ull << 20)
 
 struct item {
@@ -63,7 +64,8 @@ static void frame_text(const struct sw_frame *f, char *buf, size_t len)
 	if (f->lang != SW_LANG_PYTHON && f->file) {
 		l = strlen(buf);
 		if (f->line > 0)
-			snprintf(buf + l, len - l, " (%s:%d)", f->file, f->line);
+			snprintf(buf + l, len - l, " (%s:%d)", f->file,
+				 f->line);
 		else
 			snprintf(buf + l, len - l, " (%s)", f->file);
 	}
@@ -240,8 +242,8 @@ static size_t build_items(const struct sw_report *rep, uint64_t origin,
 		if (k == nlast) {
 			if (nlast == caplast) {
 				caplast *= 2;
-				last = xreallocarray(last, caplast,
-						     sizeof(*last));
+				last =
+				    xreallocarray(last, caplast, sizeof(*last));
 			}
 			last[nlast].tid_pid = key;
 			last[nlast++].end = 0;
@@ -341,12 +343,12 @@ int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
 		const struct sw_process *p = &rep->processes[i];
 
 		fprintf(out,
-			"%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRIu32
-			",\"tid\":0,\"args\":{\"name\":",
+			"%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":"
+			"%" PRIu32 ",\"tid\":0,\"args\":{\"name\":",
 			first ? "" : ",", p->pid);
 		sw_json_str(out, p->command && *p->command ? p->command
-				 : p->comm		     ? p->comm
-							     : "?");
+				 : p->comm		   ? p->comm
+							   : "?");
 		fputs("}}", out);
 		first = 0;
 		for (j = 0; j < p->nloops; j++) {
@@ -377,7 +379,8 @@ int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
 	for (i = 0; i < c.nodes.n; i++) {
 		const char *label = strchr(c.nodes.keys[i], '\x1f');
 
-		fprintf(out, "%s\n\"%zu\":{\"category\":\"stallwatch\",\"name\":",
+		fprintf(out,
+			"%s\n\"%zu\":{\"category\":\"stallwatch\",\"name\":",
 			i ? "," : "", i + 1);
 		sw_json_str(out, label ? label + 1 : c.nodes.keys[i]);
 		if (c.parent[i])

@@ -66,7 +66,8 @@ static uint64_t function_id(struct builder *b, const struct sw_frame *f)
 	/* Python labels carry "(file:line)"; the function is the name. */
 	if (f->lang == SW_LANG_PYTHON)
 		snprintf(label, sizeof(label), "%s",
-			 f->function && *f->function ? f->function : "[python]");
+			 f->function && *f->function ? f->function
+						     : "[python]");
 	key = xasprintf("%d\x1f%s\x1f%s", (int)f->lang, label,
 			f->file ? f->file : "");
 	i = sw_intern(&b->functions, key, &added);
@@ -78,9 +79,9 @@ static uint64_t function_id(struct builder *b, const struct sw_frame *f)
 		fn->id = i + 1;
 		fn->name = str_id(b, label);
 		fn->system_name = fn->name;
-		fn->filename = str_id(b, f->file ? f->file
-					: f->module ? f->module
-						    : "");
+		fn->filename = str_id(b, f->file     ? f->file
+					 : f->module ? f->module
+						     : "");
 		SW_GROW(b->fn, b->nfn, b->capfn);
 		b->fn[b->nfn++] = fn;
 	}
@@ -110,8 +111,8 @@ static uint64_t location_id(struct builder *b, const struct sw_frame *fr,
 
 		perftools__profiles__location__init(loc);
 		loc->id = idx + 1;
-		loc->address = fr[n - 1].lang == SW_LANG_PYTHON ? 0
-								: fr[n - 1].addr;
+		loc->address =
+		    fr[n - 1].lang == SW_LANG_PYTHON ? 0 : fr[n - 1].addr;
 		loc->n_line = n;
 		loc->line = xcalloc(n, sizeof(*loc->line));
 		for (i = 0; i < n; i++) {
@@ -164,16 +165,15 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	size_t i, j, n = 0;
 
 	perftools__profiles__sample__init(s);
-	s->location_id = xcalloc(site->nframes ? site->nframes : 1,
-				 sizeof(*s->location_id));
+	s->location_id =
+	    xcalloc(site->nframes ? site->nframes : 1, sizeof(*s->location_id));
 	/* innermost first, as pprof wants; inlined frames join the next */
 	for (i = 0; i < site->nframes; i = j) {
 		for (j = i; j + 1 < site->nframes && site->frames[j].inlined;
 		     j++)
 			;
 		j++;
-		s->location_id[n++] =
-		    location_id(b, &site->frames[i], j - i);
+		s->location_id[n++] = location_id(b, &site->frames[i], j - i);
 	}
 	if (n == 0) {
 		struct sw_frame none = {.function = "[no stack]"};
@@ -190,8 +190,8 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	snprintf(buf, sizeof(buf), "%.64s %" PRIu32,
 		 p->comm && *p->comm ? p->comm : "?", p->pid);
 	s->label[2] = label(b, "process", buf);
-	s->label[3] = label(b, "thread", thread_name(p, ev->tid, buf,
-						       sizeof(buf)));
+	s->label[3] =
+	    label(b, "thread", thread_name(p, ev->tid, buf, sizeof(buf)));
 	return s;
 }
 
@@ -269,7 +269,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 			b.smp[b.nsmp++] = new_sample(&b, rep, ev);
 		}
 		s = b.smp[si];
-		w = ev->total_ns > INT64_MAX ? INT64_MAX : (int64_t)ev->total_ns;
+		w = ev->total_ns > INT64_MAX ? INT64_MAX
+					     : (int64_t)ev->total_ns;
 		if (ev->stall >= 0)
 			s->value[V_STALLED] += w;
 		if (rep->sites[ev->site].kind == SW_SITE_CPU)

@@ -38,7 +38,8 @@ static size_t frame_index(struct sw_intern *frames, const struct sw_frame *f)
 	sw_frame_label(f, label, sizeof(label));
 	if (f->lang == SW_LANG_PYTHON)
 		snprintf(label, sizeof(label), "%s",
-			 f->function && *f->function ? f->function : "[python]");
+			 f->function && *f->function ? f->function
+						     : "[python]");
 	/* name \x1f file \x1f line: split again when the frames are written */
 	key = xasprintf("%s\x1f%s\x1f%d", label, f->file ? f->file : "",
 			f->line > 0 ? f->line : 0);
@@ -58,7 +59,9 @@ static size_t kind_index(struct sw_intern *frames, const struct sw_site *s)
 	else
 		snprintf(label, sizeof(label), "[%s: %s]",
 			 sw_site_kind_name(s->kind), s->call ? s->call : "?");
-	key = xasprintf("%s\x1f\x1f" "0", label);
+	key = xasprintf("%s\x1f\x1f"
+			"0",
+			label);
 	i = sw_intern(frames, key, NULL);
 	free(key);
 	return i;
@@ -121,7 +124,8 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 
 		if (ev->site >= rep->nsites || ev->process >= rep->nprocesses)
 			continue;
-		snprintf(key, sizeof(key), "%zu/%" PRIu32, ev->process, ev->tid);
+		snprintf(key, sizeof(key), "%zu/%" PRIu32, ev->process,
+			 ev->tid);
 		k = sw_intern(&keys, key, &added);
 		if (added) {
 			SW_GROW(pr, npr, cappr);
@@ -143,8 +147,8 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 				p->cap = p->cap ? 2 * p->cap : 16;
 				p->sites = xreallocarray(p->sites, p->cap,
 							 sizeof(*p->sites));
-				p->weights = xreallocarray(
-				    p->weights, p->cap, sizeof(*p->weights));
+				p->weights = xreallocarray(p->weights, p->cap,
+							   sizeof(*p->weights));
 			}
 			p->sites[p->n] = ev->site;
 			p->weights[p->n++] = 0;
@@ -167,7 +171,8 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 		const struct sw_process *p = &rep->processes[pr[i].process];
 		char name[256];
 
-		snprintf(name, sizeof(name), "%.64s %" PRIu32 " %.64s (tid %" PRIu32 ")",
+		snprintf(name, sizeof(name),
+			 "%.64s %" PRIu32 " %.64s (tid %" PRIu32 ")",
 			 p->comm && *p->comm ? p->comm : "?", p->pid,
 			 loop_name(p, pr[i].tid), pr[i].tid);
 		fputs(i ? ",\n{" : "\n{", out);
