@@ -384,7 +384,7 @@ static uint64_t poll_file(struct sw_follow *f, struct ffile *ff)
 	uint8_t *chunk = NULL, *buf = NULL;
 	uint64_t want, got = 0, consumed = 0, pos;
 	char err[256];
-	int fd;
+	int fd, corrupt = 0;
 
 	fd = open(ff->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
@@ -441,8 +441,7 @@ static uint64_t poll_file(struct sw_follow *f, struct ffile *ff)
 
 		memcpy(&h, chunk + pos, sizeof(h));
 		if (h.size < sizeof(h) || h.size > SW_REC_MAX_SIZE) {
-			if (ff->proc)
-				ff->proc->broken = 1;
+			corrupt = 1;
 			ff->done = 1;
 			break;
 		}
@@ -465,8 +464,11 @@ static uint64_t poll_file(struct sw_follow *f, struct ffile *ff)
 			goto out;
 		}
 	}
-	if (!ff->proc) {
+	if (!ff->proc)
 		ff->proc = proc_for(f, &t);
+	if (corrupt)
+		ff->proc->broken = 1;
+	if (ff->off == 0) {
 		if (!sw_follow_running(ff->proc)) {
 			/* exited before we looked: never read further */
 			ff->done = 1;

@@ -1,8 +1,8 @@
 /*
  * test_outputs.c - the folded and HTML writers and the gate's verdict
- * (Chrome: test_viewer_exports.c), on a report built by hand whose every string is hostile:
- * markup, a script-closing tag, quotes, control characters, invalid UTF-8
- * and the separators of the folded format.
+ * (Chrome: test_viewer_exports.c), on a report built by hand whose every
+ * string is hostile: markup, a script-closing tag, quotes, control
+ * characters, invalid UTF-8 and the separators of the folded format.
  */
 #include <check.h>
 #include <fcntl.h>
