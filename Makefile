@@ -127,8 +127,9 @@ check-run: all $(B)/tests/runner $(PROGS)
 
 # Checks against the real consumers of the exports (promtool, Prometheus,
 # go tool pprof); installs them from Debian first (scripts/deps.sh consumers).
-check-consumers: all
+check-consumers:
 	@scripts/deps.sh consumers
+	@$(MAKE) --no-print-directory all $(PROGS)
 	@SW_ROOT=$(CURDIR) SW_BUILD=$(CURDIR)/$(B) scripts/check-consumers.sh
 
 demo: deps
