@@ -10,6 +10,8 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check lib
 # top, metrics --listen, report --format pprof
 build_pkgs="$build_pkgs libncurses-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev"
 test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop redis-server nodejs chromium procps"
+# metrics --listen and top tests: an HTTP client and a terminal to drive
+test_pkgs="$test_pkgs curl tmux"
 bench_pkgs="wrk strace redis-tools valgrind linux-perf time"
 fuzz_pkgs="clang libclang-rt-14-dev"
 # make check-consumers: promtool and Prometheus, go tool pprof, tmux

@@ -3,10 +3,13 @@
  * hand: every line is valid Prometheus text exposition (families typed
  * once, label values escaped), the turn histogram uses the shim's real
  * bucket bounds and its +Inf bucket equals the count, counters carry the
- * trace's numbers, and --places N keeps N place labels plus "other".
+ * trace's numbers, --places N keeps N place labels plus "other", and
+ * --listen serves the same text over HTTP.
  */
 #include <check.h>
 #include <math.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +216,58 @@ START_TEST(places_are_bounded)
 }
 END_TEST
 
+/* --listen serves the same text on /metrics, 404 elsewhere, and stops
+ * on SIGTERM. */
+START_TEST(listen_serves_metrics)
+{
+	const char *dir = make_trace();
+	char *out = NULL, url[128];
+	int port, pid, i;
+
+	ck_assert_int_eq(sw_t_sh(&out, "/usr/bin/python3 -c 'import socket; "
+				       "s=socket.socket(); "
+				       "s.bind((\"127.0.0.1\", 0)); "
+				       "print(s.getsockname()[1])'"),
+			 0);
+	port = atoi(out);
+	free(out);
+	ck_assert_int_gt(port, 0);
+	ck_assert_int_eq(sw_t_sh(&out,
+				 "'%s' metrics --listen 127.0.0.1:%d '%s' "
+				 ">/dev/null 2>&1 & echo $!",
+				 sw_t_build("stallwatch"), port, dir),
+			 0);
+	pid = atoi(out);
+	free(out);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	for (i = 0; i < 100; i++) {
+		out = NULL;
+		if (sw_t_sh(&out, "curl -sf '%s/metrics'", url) == 0)
+			break;
+		free(out);
+		out = NULL;
+		usleep(100000);
+	}
+	ck_assert_msg(out != NULL, "metrics --listen never answered");
+	ck_assert_ptr_nonnull(strstr(out,
+				     "\nstallwatch_loop_stalls_total{"
+				     "process=\"we\\\"b\\\\x\",pid=\"777\","
+				     "loop=\"1\"} 3\n"));
+	free(out);
+	ck_assert_int_eq(sw_t_sh(&out,
+				 "curl -s -o /dev/null -w '%%{http_code}' "
+				 "'%s/other'",
+				 url),
+			 0);
+	ck_assert_str_eq(out, "404");
+	free(out);
+	kill(pid, SIGTERM);
+	for (i = 0; i < 50 && kill(pid, 0) == 0; i++)
+		usleep(100000);
+	ck_assert_msg(i < 50, "metrics --listen did not stop on SIGTERM");
+}
+END_TEST
+
 Suite *sw_suite_metrics_exposition(void)
 {
 	Suite *s = suite_create("metrics_exposition");
@@ -220,6 +275,7 @@ Suite *sw_suite_metrics_exposition(void)
 
 	tcase_add_test(tc, exposition_is_valid_and_exact);
 	tcase_add_test(tc, places_are_bounded);
+	tcase_add_test(tc, listen_serves_metrics);
 	suite_add_tcase(s, tc);
 	return s;
 }
