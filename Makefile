@@ -2,6 +2,7 @@
 #
 #   make            build build/libstallwatch.so and build/stallwatch
 #   make check      install missing Debian packages, build, run every test
+#   make check-consumers  the exports read by promtool, Prometheus, go tool pprof
 #   make demo       the same set-up, then catch a real stall in a bundled service
 #   make deps       only install missing Debian packages (apt-get as root)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -31,6 +32,15 @@ SHIM_LIBS := -ldl -lpthread
 
 ANALYZER_CFLAGS = $(BASE_CFLAGS) $(shell pkg-config --cflags libdw 2>/dev/null)
 ANALYZER_LIBS = $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm -lstdc++
+# top (ncurses), metrics --listen (libmicrohttpd), report --format pprof
+# (protobuf-c, zlib).  pprof's profile.proto is compiled by protoc-c at
+# build time into $(B)/gen.
+FLEET_PKGS := ncursesw libmicrohttpd libprotobuf-c zlib
+ANALYZER_CFLAGS += -I$(B)/gen $(shell pkg-config --cflags $(FLEET_PKGS) 2>/dev/null)
+ANALYZER_LIBS += $(shell pkg-config --libs $(FLEET_PKGS) 2>/dev/null || \
+	echo -lncursesw -ltinfo -lmicrohttpd -lprotobuf-c -lz)
+PB_GEN := $(B)/gen/profile.pb-c.c $(B)/gen/profile.pb-c.h
+PB_OBJ := $(B)/gen/profile.pb-c.o
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check jansson 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check jansson 2>/dev/null || echo -lcheck -ljansson)
@@ -41,7 +51,7 @@ ANALYZER_SRC := $(sort $(wildcard analyzer/*.c))
 # The HTML page's style sheet and script are real files, embedded at build
 # time as byte arrays (html_page.h) by xxd -i.
 HTML_ASSETS := analyzer/html/page.css analyzer/html/page.js
-ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(B)/%.o) $(B)/analyzer/html_assets.o
+ANALYZER_OBJ := $(ANALYZER_SRC:%.c=$(B)/%.o) $(B)/analyzer/html_assets.o $(PB_OBJ)
 ANALYZER_LIB_OBJ := $(filter-out $(B)/analyzer/main.o,$(ANALYZER_OBJ))
 TEST_SRC := $(sort $(wildcard tests/*.c tests/unit/*.c tests/integration/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
@@ -51,6 +61,7 @@ PROGS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) $(PROG_CXX:tests/progs/%.c
 # Shim modules with no side effects, linked into the unit tests.
 SHIM_UNIT_OBJ := $(B)/tests/shim/settings.o
 
+.PHONY: check-consumers
 .PHONY: all check check-run demo deps deps-bench install uninstall clean bench stress \
 	fuzz check-sanitize format check-hosts
 all: $(B)/libstallwatch.so $(B)/stallwatch
@@ -60,6 +71,16 @@ $(B)/libstallwatch.so: $(SHIM_OBJ)
 
 $(B)/stallwatch: $(ANALYZER_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+
+# protoc-c names its outputs after the input's path: run it in analyzer/.
+$(PB_GEN) &: analyzer/profile.proto
+	@mkdir -p $(B)/gen
+	cd analyzer && protoc-c --c_out=$(CURDIR)/$(B)/gen profile.proto
+
+$(PB_OBJ): $(PB_GEN)
+	$(CC) $(BASE_CFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null) -I$(B)/gen -c -o $@ $(B)/gen/profile.pb-c.c
+
+$(B)/analyzer/out_pprof.o $(B)/tests/unit/test_pprof_export.o: $(PB_GEN)
 
 $(B)/preload/%.o: preload/%.c preload/*.h include/*.h
 	@mkdir -p $(@D)
@@ -124,6 +145,13 @@ HOSTS_FORM ?= full
 check-hosts: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check-hosts.sh $(HOSTS_FORM)
+
+# Checks against the real consumers of the exports (promtool, Prometheus,
+# go tool pprof); installs them from Debian first (scripts/deps.sh consumers).
+check-consumers:
+	@scripts/deps.sh consumers
+	@$(MAKE) --no-print-directory all $(PROGS)
+	@SW_ROOT=$(CURDIR) SW_BUILD=$(CURDIR)/$(B) scripts/check-consumers.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
