@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check libjansson-dev"
-test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop redis-server nodejs chromium procps"
+test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop redis-server nodejs chromium procps groff-base man-db"
 bench_pkgs="wrk strace redis-tools valgrind linux-perf time"
 fuzz_pkgs="clang libclang-rt-14-dev"
 
