@@ -238,7 +238,9 @@ START_TEST(test_installed_pages_found_by_man)
 	size_t i;
 	int rc;
 
-	rc = sw_t_sh(&out, "make -s -C '%s' install-man PREFIX='%s'",
+	rc = sw_t_sh(&out,
+		     "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C '%s' "
+		     "install-man PREFIX='%s' DESTDIR=",
 		     sw_t_src("."), prefix);
 	ck_assert_msg(rc == 0, "make install-man: rc %d:\n%s", rc,
 		      out ? out : "");
