@@ -5,7 +5,7 @@
 #   make check-consumers  the exports read by promtool, Prometheus, go tool pprof
 #   make demo       the same set-up, then catch a real stall in a bundled service
 #   make deps       only install missing Debian packages (apt-get as root)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (also the man pages in doc/)
 #   make check-hosts  CPython's own regression tests plain and under the shim
 #                     (HOSTS_FORM=full: 3.9-3.13; ci: one interpreter; short)
 #   make bench | stress | fuzz | check-sanitize   see README.md
@@ -13,6 +13,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/stallwatch
+MANDIR ?= $(PREFIX)/share/man
 CC ?= cc
 B := build
 
@@ -57,13 +58,14 @@ TEST_SRC := $(sort $(wildcard tests/*.c tests/unit/*.c tests/integration/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 PROG_C := $(sort $(wildcard tests/progs/*.c))
 PROG_CXX := $(sort $(wildcard tests/progs/*.cc))
+# Man pages: doc/NAME.N goes to $(MANDIR)/manN/ (N is 1, 5 or 7).
+MAN_PAGES := $(sort $(wildcard doc/*.1 doc/*.5 doc/*.7))
 PROGS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) $(PROG_CXX:tests/progs/%.cc=$(B)/tests/progs/%)
 # Shim modules with no side effects, linked into the unit tests.
 SHIM_UNIT_OBJ := $(B)/tests/shim/settings.o
 
-.PHONY: check-consumers
-.PHONY: all check check-run demo deps deps-bench install uninstall clean bench stress \
-	fuzz check-sanitize format check-hosts
+.PHONY: all check check-run check-consumers check-hosts demo deps deps-bench install \
+	install-man uninstall clean bench stress fuzz check-sanitize format
 all: $(B)/libstallwatch.so $(B)/stallwatch
 
 $(B)/libstallwatch.so: $(SHIM_OBJ)
@@ -161,9 +163,20 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 0755 $(B)/stallwatch $(DESTDIR)$(BINDIR)/stallwatch
 	install -m 0644 $(B)/libstallwatch.so $(DESTDIR)$(LIBDIR)/libstallwatch.so
+	@$(MAKE) --no-print-directory install-man
+
+install-man:
+	@for p in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${p##*.}; \
+		echo "install -m 0644 $$p $$d/"; \
+		install -d "$$d" && install -m 0644 "$$p" "$$d/" || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/stallwatch $(DESTDIR)$(LIBDIR)/libstallwatch.so
+	@for p in $(MAN_PAGES); do \
+		rm -f "$(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/}"; \
+	done
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
