@@ -112,9 +112,8 @@ START_TEST(test_flooding_loop_stays_under_budget)
 	rep = sw_t_report(dir, NULL);
 	ck_assert_ptr_nonnull(rep);
 	loop = json_array_get(
-	    json_object_get(json_array_get(json_object_get(rep, "processes"),
-					   0),
-			    "loops"),
+	    json_object_get(
+		json_array_get(json_object_get(rep, "processes"), 0), "loops"),
 	    0);
 	ck_assert_ptr_nonnull(loop);
 	ck_assert_int_eq(json_integer_value(json_object_get(loop, "turns")),
