@@ -10,41 +10,75 @@
 
 #include "support.h"
 
-/* The one *.swtrace in dir, searched one directory deep. */
-static int find_trace(const char *dir, char *path, size_t cap, int depth)
+/* *.swtrace files in dir, searched `depth` directories deep. */
+static int find_traces(const char *dir, char (*paths)[4096], int max, int found,
+		       int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	int found = 0;
 
 	if (!d)
-		return 0;
+		return found;
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 		char sub[4096];
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		snprintf(sub, sizeof(sub), "%.3000s/%.1000s", dir, e->d_name);
 		if (l > 8 && !strcmp(e->d_name + l - 8, SW_TRACE_SUFFIX)) {
-			snprintf(path, cap, "%s", sub);
+			if (found < max)
+				snprintf(paths[found], 4096, "%s", sub);
 			found++;
 		} else if (depth > 0 && e->d_type == DT_DIR) {
-			found += find_trace(sub, path, cap, depth - 1);
+			found = find_traces(sub, paths, max, found, depth - 1);
 		}
 	}
 	closedir(d);
 	return found;
 }
 
+int sw_t_raw_list(const char *dir, char (*paths)[4096], int max)
+{
+	return find_traces(dir, paths, max, 0, 1);
+}
+
 int sw_t_raw_load(const char *dir, struct sw_t_raw *raw)
 {
-	char path[4096];
+	char path[1][4096];
+
+	memset(raw, 0, sizeof(*raw));
+	if (sw_t_raw_list(dir, path, 1) != 1)
+		return -1;
+	return sw_t_raw_load_file(path[0], raw);
+}
+
+const struct sw_rec_hdr *sw_t_raw_next(const struct sw_t_raw *raw, size_t *from,
+				       unsigned type, void *out, size_t cap)
+{
+	size_t i;
+
+	for (i = *from; i < raw->n; i++) {
+		const struct sw_rec_hdr *h = raw->recs[i];
+		struct sw_rec_hdr hdr;
+
+		memcpy(&hdr, h, sizeof(hdr));
+		if (hdr.type != type)
+			continue;
+		memset(out, 0, cap);
+		memcpy(out, h, hdr.size < cap ? hdr.size : cap);
+		*from = i + 1;
+		return h;
+	}
+	*from = raw->n;
+	return NULL;
+}
+
+int sw_t_raw_load_file(const char *path, struct sw_t_raw *raw)
+{
 	size_t len = 0, off, cap = 0;
 
 	memset(raw, 0, sizeof(*raw));
-	if (find_trace(dir, path, sizeof(path), 1) != 1)
-		return -1;
 	raw->data = sw_t_slurp(path, &len);
 	if (!raw->data || len < sizeof(struct sw_preamble) ||
 	    memcmp(raw->data, SW_TRACE_MAGIC, 8) != 0)
@@ -53,8 +87,10 @@ int sw_t_raw_load(const char *dir, struct sw_t_raw *raw)
 	     off + sizeof(struct sw_rec_hdr) <= len;) {
 		const struct sw_rec_hdr *h =
 		    (const struct sw_rec_hdr *)(raw->data + off);
+		struct sw_rec_hdr hdr;
 
-		if (h->size < sizeof(*h) || h->size > len - off)
+		memcpy(&hdr, h, sizeof(hdr)); /* records are not aligned */
+		if (hdr.size < sizeof(hdr) || hdr.size > len - off)
 			break;
 		if (raw->n == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -64,7 +100,7 @@ int sw_t_raw_load(const char *dir, struct sw_t_raw *raw)
 				goto bad;
 		}
 		raw->recs[raw->n++] = h;
-		off += h->size;
+		off += hdr.size;
 	}
 	return 0;
 bad:
