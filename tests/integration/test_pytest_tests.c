@@ -148,6 +148,86 @@ START_TEST(test_no_pytest_no_test_record)
 }
 END_TEST
 
+/* The test names of dir's trace, in order, joined with '|'. */
+static void test_names(const char *dir, char *out, size_t cap)
+{
+	struct sw_t_raw raw;
+	struct sw_rec_test rec;
+	char name[SW_MAX_STR + 1];
+	size_t i, len = 0;
+
+	out[0] = 0;
+	ck_assert_int_eq(sw_t_raw_load(dir, &raw), 0);
+	for (i = 0; i < raw.n; i++) {
+		struct sw_rec_hdr h;
+
+		memcpy(&h, raw.recs[i], sizeof(h));
+		if (h.type != SW_REC_TEST)
+			continue;
+		test_name(&raw, i, &rec, name, sizeof(name));
+		len += (size_t)snprintf(out + len, cap > len ? cap - len : 0,
+					"%s|", name);
+	}
+	sw_t_raw_free(&raw);
+}
+
+/* A process a test started inherits the variable: its stalls belong to
+ * that test from the start. */
+START_TEST(test_inherited_test_name)
+{
+	const char *dir = sw_t_tmpdir("inherit");
+	char names[1000];
+
+	ck_assert_int_eq(
+	    sw_t_sh(NULL,
+		    "cd '%s' && PYTEST_CURRENT_TEST='tests/t.py::test_x[a (b)] "
+		    "(call)' %s '%s' syscall_nanosleep",
+		    dir, shim_env(dir), sw_t_build("tests/progs/stdio_stall")),
+	    0);
+	test_names(dir, names, sizeof(names));
+	ck_assert_str_eq(names, "tests/t.py::test_x[a (b)]|");
+}
+END_TEST
+
+/* The variable set, changed and removed at run time (os.environ: setenv
+ * and unsetenv) gives one record per change seen at a stall. */
+START_TEST(test_changes_at_run_time)
+{
+	const char *dir = sw_t_tmpdir("envchange");
+	char names[1000];
+
+	if (!sw_t_have("/usr/bin/python3")) {
+		sw_t_skip("no /usr/bin/python3");
+		return;
+	}
+	ck_assert_int_eq(
+	    sw_t_sh(NULL,
+		    "cd '%s' && env -u PYTEST_CURRENT_TEST %s /usr/bin/python3 "
+		    "-c '\n"
+		    "import asyncio, os, time\n"
+		    "async def stall():\n"
+		    "    await asyncio.sleep(0.01)\n"
+		    "    time.sleep(0.1)\n"
+		    "async def main():\n"
+		    "    os.environ[\"PYTEST_CURRENT_TEST\"] = \"a.py::one "
+		    "(setup)\"\n"
+		    "    await stall()\n"
+		    "    os.environ[\"PYTEST_CURRENT_TEST\"] = \"a.py::one "
+		    "(call)\"\n"
+		    "    await stall()\n"
+		    "    os.environ[\"PYTEST_CURRENT_TEST\"] = \"a.py::two "
+		    "(call)\"\n"
+		    "    await stall()\n"
+		    "    del os.environ[\"PYTEST_CURRENT_TEST\"]\n"
+		    "    await stall()\n"
+		    "asyncio.run(main())\n'",
+		    dir, shim_env(dir)),
+	    0);
+	test_names(dir, names, sizeof(names));
+	ck_assert_str_eq(names, "a.py::one|a.py::two||");
+}
+END_TEST
+
 Suite *sw_suite_pytest_tests(void)
 {
 	Suite *s = suite_create("pytest_tests");
@@ -156,6 +236,8 @@ Suite *sw_suite_pytest_tests(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_pytest_stall_names_its_test);
 	tcase_add_test(tc, test_no_pytest_no_test_record);
+	tcase_add_test(tc, test_inherited_test_name);
+	tcase_add_test(tc, test_changes_at_run_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
