@@ -44,6 +44,36 @@ static const char *test_name(const struct sw_t_raw *raw, size_t i,
 	return buf;
 }
 
+/* The JSON report gives the stall and its site that test. */
+static void assert_report_test(const char *dir)
+{
+	char sub[4200];
+	json_t *rep, *st, *site;
+	const char *t;
+	size_t i;
+	int found = 0;
+
+	snprintf(sub, sizeof(sub), "%s/out", dir);
+	rep = sw_t_report(sub, NULL);
+	ck_assert(rep != NULL);
+	json_array_foreach (json_object_get(rep, "stalls"), i, st) {
+		if (json_integer_value(json_object_get(st, "duration_ns")) <
+		    150000000)
+			continue;
+		t = json_string_value(json_object_get(st, "test"));
+		ck_assert_msg(t && !strcmp(t, STALLING_TEST),
+			      "the 200 ms stall's test is %s", t ? t : "null");
+		found++;
+	}
+	ck_assert_int_eq(found, 1);
+	site = sw_t_find_site(rep, "blocking-call", NULL, "checkout");
+	ck_assert_msg(site != NULL, "no site in checkout");
+	t = json_string_value(json_object_get(site, "test"));
+	ck_assert_msg(t && !strcmp(t, STALLING_TEST),
+		      "the checkout site's test is %s", t ? t : "null");
+	json_decref(rep);
+}
+
 START_TEST(test_pytest_stall_names_its_test)
 {
 	const char *dir = sw_t_tmpdir("pytest"),
@@ -118,6 +148,7 @@ START_TEST(test_pytest_stall_names_its_test)
 	}
 	sw_t_raw_free(&raw);
 	ck_assert_msg(stall_start, "no stall of 150 ms or more in the trace");
+	assert_report_test(dir);
 }
 END_TEST
 

@@ -7,7 +7,7 @@
  * itself: the last record is SW_REC_END saying SW_END_UNDERSCORE with the
  * program's status, after the stall the program made; and the report says
  * the process exited cleanly.  A return from main is the control: its end
- * record says SW_END_EXIT.
+ * record says SW_END_EXIT.  The report says clean_exit and ended_by.
  */
 #include <check.h>
 #include <stdio.h>
@@ -71,8 +71,10 @@ static int check_trace(const char *what, const char *path, unsigned how,
 	return 1;
 }
 
-/* The report of dir: every process with a stall exited cleanly. */
-static void assert_report_exited(const char *what, const char *dir)
+/* The report of dir: every process exited cleanly, and one that ran a loop
+ * says it ended by `ended_by`. */
+static void assert_report_exited(const char *what, const char *dir,
+				 const char *ended_by)
 {
 	json_t *rep = sw_t_report(dir, NULL), *p;
 	size_t i;
@@ -82,13 +84,20 @@ static void assert_report_exited(const char *what, const char *dir)
 	ck_assert_msg(json_array_size(json_object_get(rep, "stalls")) > 0,
 		      "%s: the report has no stall", what);
 	json_array_foreach (json_object_get(rep, "processes"), i, p) {
+		const char *by =
+		    json_string_value(json_object_get(p, "ended_by"));
+
 		ck_assert_msg(
 		    json_is_true(json_object_get(p, "clean_exit")),
 		    "%s: process %lld reported as not exited", what,
 		    (long long)json_integer_value(json_object_get(p, "pid")));
-		seen++;
+		ck_assert_msg(by != NULL, "%s: no ended_by", what);
+		if (json_array_size(json_object_get(p, "loops")) > 0 &&
+		    !strcmp(by, ended_by))
+			seen++;
 	}
-	ck_assert(seen > 0);
+	ck_assert_msg(seen > 0, "%s: no loop process ended by %s", what,
+		      ended_by);
 	json_decref(rep);
 }
 
@@ -96,11 +105,12 @@ static const struct {
 	const char *end;
 	unsigned how;
 	int status;
+	const char *ended_by; /* the report's word for it */
 } c_cases[] = {
-    {"_exit", SW_END_UNDERSCORE, 3},
-    {"_Exit", SW_END_UNDERSCORE, 3},
-    {"exit_group", SW_END_UNDERSCORE, 3},
-    {"return", SW_END_EXIT, 0},
+    {"_exit", SW_END_UNDERSCORE, 3, "_exit"},
+    {"_Exit", SW_END_UNDERSCORE, 3, "_exit"},
+    {"exit_group", SW_END_UNDERSCORE, 3, "_exit"},
+    {"return", SW_END_EXIT, 0, "exit"},
 };
 
 /* A C epoll loop that stalls 300 ms, then ends in each way. */
@@ -117,7 +127,7 @@ START_TEST(test_c_loop_ends)
 	ck_assert_msg(check_trace(end, paths[0], c_cases[_i].how,
 				  c_cases[_i].status, 250),
 		      "%s: the trace has no stall", end);
-	assert_report_exited(end, dir);
+	assert_report_exited(end, dir, c_cases[_i].ended_by);
 }
 END_TEST
 
@@ -139,7 +149,7 @@ START_TEST(test_python_os_exit)
 	ck_assert_msg(
 	    check_trace("os._exit", paths[0], SW_END_UNDERSCORE, 3, 150),
 	    "os._exit: the trace has no stall");
-	assert_report_exited("os._exit", dir);
+	assert_report_exited("os._exit", dir, "_exit");
 }
 END_TEST
 
@@ -165,7 +175,7 @@ START_TEST(test_python_multiprocessing_worker)
 					  SW_END_UNDERSCORE, 0, 150);
 	ck_assert_msg(with_stall == 1, "%d traces with the worker's stall",
 		      with_stall);
-	assert_report_exited("multiprocessing worker", dir);
+	assert_report_exited("multiprocessing worker", dir, "_exit");
 }
 END_TEST
 
