@@ -153,7 +153,8 @@ START_TEST(test_c_stdio_into_slow_pipe)
 END_TEST
 
 /* syscall(SYS_nanosleep / SYS_futex / SYS_write) in a loop callback is
- * timed like nanosleep, a futex wait and write. */
+ * timed like nanosleep, a futex wait and write; syscall(SYS_epoll_wait) is
+ * a loop's wait like epoll_wait. */
 START_TEST(test_c_raw_syscall)
 {
 	const char *dir = sw_t_tmpdir("syscall");
@@ -171,6 +172,14 @@ START_TEST(test_c_raw_syscall)
 	ck_assert_int_eq(rc, 0);
 	assert_site("syscall(SYS_futex)", dir, "futex", "raw_futex_wait", NULL,
 		    250);
+
+	/* A loop that waits with syscall(SYS_epoll_wait) is a loop. */
+	dir = sw_t_tmpdir("rawloop");
+	rc = sw_t_sh(NULL, "cd '%s' && %s '%s' syscall_loop", dir,
+		     shim_env(dir), PROG("stdio_stall"));
+	ck_assert_int_eq(rc, 0);
+	assert_site("syscall(SYS_epoll_wait) loop", dir, "nanosleep",
+		    "named_nanosleep", NULL, 250);
 
 	dir = sw_t_tmpdir("rawwrite");
 	ck_assert(run_slow_pipe(dir, "syscall_write") == 16 * 65536);
