@@ -336,7 +336,7 @@ static void native_place(const struct sw_frame *frames, size_t n, long a,
 		const struct sw_frame *f = &frames[i];
 
 		if ((app && !f->in_app) || interpreted(f) ||
-		    (!named(f) && (!app || !f->module)))
+		    (!named(f) && (!app || !f->module || named(&frames[a]))))
 			continue;
 		if (b.len)
 			sw_buf_puts(&b, " \xe2\x86\x90 ");
@@ -359,9 +359,14 @@ void sw_place_compute(const struct sw_frame *frames, size_t n, const char *call,
 	out->frame = -1;
 	/* The innermost in-app frame. */
 	for (i = 0; i < n; i++)
-		if (frames[i].in_app &&
-		    (named(&frames[i]) || frames[i].file || frames[i].module))
+		if (frames[i].in_app && (named(&frames[i]) || frames[i].file))
 			break;
+	/* The program's code without symbols: its unnamed frames, by
+	 * module and offset. */
+	if (i == n)
+		for (i = 0; i < n; i++)
+			if (frames[i].in_app && frames[i].module)
+				break;
 	if (i < n) {
 		if (interpreted(&frames[i]))
 			interpreted_place(frames, (long)i, call, out);
