@@ -297,6 +297,33 @@ static int named_explicitly(char *const *paths, size_t npaths, const char *f)
 	return 0;
 }
 
+/* Files of one process instance (same pid, same start): a rotation under
+ * the size budget keeps the older part as X.swtrace.N.  Each part stands
+ * alone; they share the names of Python code. */
+static void pair_rotated(struct sw_builder *b, struct sw_trace *t, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			if (i == j || t[i].proc.pid != t[j].proc.pid ||
+			    t[i].proc.start_realtime_ns !=
+				t[j].proc.start_realtime_ns ||
+			    t[i].proc.start_mono_ns != t[j].proc.start_mono_ns)
+				continue;
+			sw_trace_adopt_pycodes(&t[i], &t[j]);
+			if (i < j)
+				sw_build_note(
+				    b, xasprintf("pid %u (%s): its trace is in "
+						 "several files (%s, %s): the "
+						 "size budget rotated it",
+						 t[i].proc.pid,
+						 t[i].comm ? t[i].comm : "?",
+						 sw_basename(t[i].path),
+						 sw_basename(t[j].path)));
+		}
+}
+
 int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 		   const struct sw_load_opts *opts)
 {
@@ -372,6 +399,7 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 		}
 	}
 	qsort(traces, ntraces, sizeof(*traces), trace_cmp);
+	pair_rotated(&b, traces, ntraces);
 	rep->processes =
 	    xcalloc(ntraces ? ntraces : 1, sizeof(*rep->processes));
 	rep->nprocesses = ntraces;

@@ -213,6 +213,47 @@ START_TEST(test_exit_and_dropped_reach_the_report)
 }
 END_TEST
 
+START_TEST(rotated_parts_of_a_process_share_python_names)
+{
+	const char *dir = sw_t_tmpdir("group5");
+	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
+				  {2, 30, SW_PYF_ENTRY, 0}};
+	static const char cmd[] = "python3\0/srv/shop/app.py";
+	char path[4096];
+	struct sw_report rep;
+	struct tb b;
+	size_t i, n = 0;
+
+	/* the older part, kept as .swtrace.1: it named the code */
+	begin_python(&b, 204);
+	sample(&b, 204, 2, 2000000000ull, a, 2);
+	snprintf(path, sizeof(path), "%s/python3.204.swtrace.1", dir);
+	ck_assert_int_eq(tb_write(&b, path), 0);
+	tb_free(&b);
+	/* the newer part stands alone but for the code names */
+	tb_begin(&b, 204, cmd, sizeof(cmd), "python3");
+	tb_module(&b, "/nonexistent/python3", 0, 0x400000, &seg, 1, NULL, 0,
+		  SW_MOD_MAIN);
+	tb_loop(&b, 1, 204, 1000000000ull, "python3");
+	tb_dropped(&b, 2500000000ull, 4096, 1000000000ull, 2400000000ull, 1);
+	sample(&b, 204, 6, 2600000000ull, a, 2);
+	tb_end(&b, 3000000000ull);
+	snprintf(path, sizeof(path), "%s/python3.204.swtrace", dir);
+	ck_assert_int_eq(tb_write(&b, path), 0);
+	tb_free(&b);
+
+	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_uint_eq(rep.nprocesses, 2);
+	ck_assert_uint_eq(rep.nsites, 1);
+	ck_assert_uint_eq(rep.sites[0].count, 2);
+	ck_assert_str_eq(rep.sites[0].place.function, "burn");
+	for (i = 0; i < rep.nnotes; i++)
+		n += strstr(rep.notes[i], "rotated") != NULL;
+	ck_assert_uint_eq(n, 1);
+	sw_report_free(&rep);
+}
+END_TEST
+
 /* Run the text writer into a string. */
 static char *text_of(const struct sw_report *rep, size_t stacks)
 {
@@ -293,6 +334,7 @@ Suite *sw_suite_site_grouping(void)
 	tcase_add_test(tc, cpu_before_first_sample_is_explained);
 	tcase_add_test(tc, test_exit_and_dropped_reach_the_report);
 	tcase_add_test(tc, text_reads_no_stall_and_brief_calls_go_to_also_seen);
+	tcase_add_test(tc, rotated_parts_of_a_process_share_python_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
