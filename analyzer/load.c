@@ -164,6 +164,14 @@ static char *perfmap_path_of(const char *trace_path)
 	return xasprintf("%s%s", trace_path, SW_PERFMAP_SUFFIX);
 }
 
+/* Seconds since the process started, for notes. */
+static double rel_s(const struct sw_trace *t, uint64_t ns)
+{
+	return ns > t->proc.start_mono_ns
+		   ? (double)(ns - t->proc.start_mono_ns) / 1e9
+		   : 0.0;
+}
+
 static void process_notes(struct sw_builder *b, const struct sw_process *p,
 			  const struct sw_trace *t, struct sw_symbolizer *sym,
 			  int unplaced, int execd)
@@ -185,6 +193,18 @@ static void process_notes(struct sw_builder *b, const struct sw_process *p,
 				 "records; the report is incomplete",
 				 p->pid, p->comm,
 				 (unsigned long long)t->end.records_dropped));
+	if (t->has_dropped && t->dropped.rotations)
+		sw_build_note(
+		    b, xasprintf("pid %u (%s): the size budget "
+				 "(STALLWATCH_MAX_SIZE) dropped %llu bytes of "
+				 "its oldest records, from +%.3f s to +%.3f s "
+				 "(%u rotation%s)",
+				 p->pid, p->comm,
+				 (unsigned long long)t->dropped.bytes,
+				 rel_s(t, t->dropped.first_dropped_ns),
+				 rel_s(t, t->dropped.last_dropped_ns),
+				 t->dropped.rotations,
+				 t->dropped.rotations == 1 ? "" : "s"));
 	/* A process image replaced by exec writes no end record: the next
 	 * trace of its pid continues it. */
 	if (!t->has_end && !execd)

@@ -200,6 +200,14 @@ START_TEST(test_exit_and_dropped_reach_the_report)
 	ck_assert_uint_eq(rep.processes[0].dropped_bytes, 5u << 20);
 	ck_assert_uint_eq(rep.processes[0].rotations, 2);
 	ck_assert_str_eq(rep.processes[0].name, "python3");
+	{
+		size_t k, n = 0;
+
+		for (k = 0; k < rep.nnotes; k++)
+			n += strstr(rep.notes[k], "dropped 5242880 bytes") &&
+			     strstr(rep.notes[k], "2 rotations");
+		ck_assert_uint_eq(n, 1);
+	}
 	ck_assert_uint_eq(rep.nstalls, 2);
 	ck_assert_str_eq(rep.stalls[0].test,
 			 "tests/test_shop.py::test_checkout");
