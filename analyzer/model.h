@@ -206,6 +206,13 @@ int sw_write_json(const struct sw_report *rep, FILE *out);
 int sw_write_folded(const struct sw_report *rep, FILE *out);
 int sw_write_html(const struct sw_report *rep, FILE *out);
 int sw_write_chrome(const struct sw_report *rep, FILE *out);
+/* Chrome export with a size cap in bytes (0: none): past it the shortest
+ * events are dropped and a note in the file says how many. */
+int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
+			   uint64_t max_bytes);
+int sw_write_speedscope(const struct sw_report *rep, FILE *out);
+/* gzipped pprof profile.proto (binary). */
+int sw_write_pprof(const struct sw_report *rep, FILE *out);
 
 /* The site's place frame (site->place.frame); for a model built without
  * places, the innermost Python frame, else the innermost native frame

@@ -132,7 +132,7 @@ START_TEST(page_draws_and_stays_inert)
 	ck_assert_msg(rc == 0, "gate_block under stallwatch run: rc %d: %s", rc,
 		      out);
 	free(out);
-	rc = sw_t_sh(&out, "'%s' report -q --format html -o '%s' '%s/traces'",
+	rc = sw_t_sh(&out, "'%s' report -q --format html -o '%s' '%s/traces'/*",
 		     sw, page, dir);
 	ck_assert_msg(rc == 0, "report --format html: rc %d: %s", rc, out);
 	free(out);
