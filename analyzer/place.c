@@ -91,12 +91,26 @@ static int python_stdlib(const char *file)
 
 	if (has_prefix(file, "<frozen ") || has_prefix(file, "<frozen>"))
 		return 1;
-	if (!p)
-		return 0;
-	p += strlen("/lib/python");
-	if (!isdigit((unsigned char)*p))
-		return 0;
-	return 1;
+	/* .../lib/pythonX.Y/ (3.13t included):
+	 * a project directory that merely starts with "python3" is not. */
+	for (; p; p = strstr(p + 1, "/lib/python")) {
+		const char *q = p + strlen("/lib/python");
+
+		if (!isdigit((unsigned char)*q))
+			continue;
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (*q == '.') {
+			q++;
+			while (isdigit((unsigned char)*q))
+				q++;
+		}
+		while (*q == 'd' || *q == 'm' || *q == 'u' || *q == 't')
+			q++;
+		if (*q == '/')
+			return 1;
+	}
+	return 0;
 }
 
 static int python_package(const char *file)

@@ -58,6 +58,8 @@ START_TEST(python_stdlib_and_packages_are_not_app)
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
 	f = py("get", "/venv/lib/python3.12/site-packages/requests/api.py", 73);
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
+	f = py("main", "/home/ann/lib/python3-tools/main.py", 3);
+	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 1);
 	f = py("_find_and_load", "<frozen importlib._bootstrap>", 1);
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
 	/* The interpreter's own native frames are not the program's. */
