@@ -142,6 +142,21 @@ static int system_library(const char *path)
 	       strstr(path, "libstallwatch");
 }
 
+/* A library of the runtime itself: libpython*, libnode*, or a file under
+ * the prefix the interpreter is installed in (the directory above its
+ * bin/: /root/.pyenv/versions/3.12.1/). */
+static int runtime_library(const char *path, const char *exe)
+{
+	const char *base = sw_basename(path), *bin;
+
+	if (has_prefix(base, "libpython") || has_prefix(base, "libnode") ||
+	    has_prefix(base, "libpypy"))
+		return 1;
+	if (!exe || !(bin = strstr(exe, "/bin/")) || bin == exe)
+		return 0;
+	return !strncmp(path, exe, (size_t)(bin - exe + 1));
+}
+
 static int glob_hit(const char *glob, const char *s)
 {
 	return s && *s && fnmatch(glob, s, 0) == 0;
@@ -167,13 +182,21 @@ int sw_frame_in_app(const struct sw_frame *f, const struct sw_app_ctx *ctx)
 	default:
 		break;
 	}
-	if (ctx && ctx->runtime)
-		return 0;
 	if (!f->module || !*f->module)
 		return 0;
 	if (ctx && ctx->main_module && !strcmp(f->module, ctx->main_module))
-		return 1;
-	return !system_library(f->module);
+		return !ctx->runtime;
+	if (system_library(f->module))
+		return 0;
+	/* Under an interpreter, its own libraries (libpython, a pyenv
+	 * prefix, installed packages' extensions) are not the program's;
+	 * the program's own extension or addon is. */
+	if (ctx && ctx->runtime &&
+	    (runtime_library(f->module, ctx->main_module) ||
+	     python_stdlib(f->module) || python_package(f->module) ||
+	     js_library(f->module)))
+		return 0;
+	return 1;
 }
 
 /* ---- names ----------------------------------------------------------------
