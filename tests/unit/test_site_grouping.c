@@ -234,7 +234,9 @@ START_TEST(rotated_parts_of_a_process_share_python_names)
 
 	/* the older part, kept as .swtrace.1: it named the code */
 	begin_python(&b, 204);
+	tb_loop(&b, 2, 204, 1100000000ull, "python3");
 	sample(&b, 204, 2, 2000000000ull, a, 2);
+	tb_stall(&b, 204, 1, 2, 1950000000ull, 100000000ull);
 	snprintf(path, sizeof(path), "%s/python3.204.swtrace.1", dir);
 	ck_assert_int_eq(tb_write(&b, path), 0);
 	tb_free(&b);
@@ -245,13 +247,27 @@ START_TEST(rotated_parts_of_a_process_share_python_names)
 	tb_loop(&b, 1, 204, 1000000000ull, "python3");
 	tb_dropped(&b, 2500000000ull, 4096, 1000000000ull, 2400000000ull, 1);
 	sample(&b, 204, 6, 2600000000ull, a, 2);
+	tb_stall(&b, 204, 1, 6, 2550000000ull, 100000000ull);
 	tb_end(&b, 3000000000ull);
 	snprintf(path, sizeof(path), "%s/python3.204.swtrace", dir);
 	ck_assert_int_eq(tb_write(&b, path), 0);
 	tb_free(&b);
 
 	ck_assert_int_eq(load(dir, &rep), 0);
-	ck_assert_uint_eq(rep.nprocesses, 2);
+	/* one process: the older part's loop 2 (ended before the rotation)
+	 * and its stall join it */
+	ck_assert_uint_eq(rep.nprocesses, 1);
+	ck_assert_uint_eq(rep.processes[0].nloops, 2);
+	ck_assert_uint_eq(rep.nstalls, 2);
+	ck_assert_uint_eq(rep.stalls[0].process, 0);
+	ck_assert_uint_eq(rep.processes[0].loops[rep.stalls[0].loop].loop_id,
+			  1);
+	ck_assert_uint_eq(rep.processes[0].loops[rep.stalls[1].loop].loop_id,
+			  1);
+	ck_assert_int_eq(rep.events[0].stall, 0);
+	ck_assert_int_eq(rep.events[1].stall, 1);
+	ck_assert_uint_eq(rep.events[1].process, 0);
+	ck_assert(rep.processes[0].clean_exit);
 	ck_assert_uint_eq(rep.nsites, 1);
 	ck_assert_uint_eq(rep.sites[0].count, 2);
 	ck_assert_str_eq(rep.sites[0].place.function, "burn");
