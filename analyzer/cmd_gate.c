@@ -1,15 +1,20 @@
 /*
  * cmd_gate.c - `stallwatch gate`: the CI verdict on a run's traces.
  *
- * Loads the traces like `report`, checks them against the budgets given
- * on the command line, and prints one compiler-style line per violation
- * ("file:line: error: what happened ...") so that editors and CI logs link
- * to the code, then a one-line summary.  Exit 0 within budget, 1 over
- * budget, 2 for a usage error, unreadable input or a bad duration.
+ * Loads the traces like `report` (or first runs `-- CMD` under the shim,
+ * with run_child.c, and loads that run), checks them against the budgets
+ * given on the command line, and prints one compiler-style line per
+ * violation ("file:line: error: what happened ...") naming the site's
+ * place, so that editors and CI logs link to the code, then a one-line
+ * summary.  Exit 0 within budget, 1 over budget or no event loop seen, 2
+ * for a usage error, unreadable input or a bad duration; after `-- CMD`,
+ * a failing CMD's own status (doc/design.md, "run").  The JUnit file is
+ * gate_junit.c's.
  *
  * Violations are grouped: the same rule broken by the same site on the
- * same loop thread of the same process is one line with a count and the
- * worst duration, so a call made 10,000 times is one line, not 10,000.
+ * same loop thread of the same process, in the same test, is one line
+ * with a count and the worst duration, so a call made 10,000 times is one
+ * line, not 10,000.
  *
  * What each budget looks at:
  *   --max-stall D     every recorded stall longer than D (located at the
@@ -23,7 +28,8 @@
  *                     all three hold up the loop; CPU stalls do not count
  *                     (use --max-stall for them);
  *   --max-lag-p99 D   every loop whose p99 turn length exceeds D.
- * --allow FILE exempts sites (and stalls all of whose sites are exempt).
+ * --allow FILE exempts the sites a line names (place, or any frame of the
+ * stack), and the stalls such a site explains.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -3,19 +3,11 @@
  * then a short summary of that run (the launching itself is run_child.c).
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "../include/sw_duration.h"
 #include "../include/sw_trace.h"
 #include "commands.h"
 #include "model.h"
