@@ -144,8 +144,9 @@ START_TEST(pytest_fails_the_blocking_test_only)
 	    place, sizeof(place), "shop.py:%d",
 	    marker_line("tests/progs/suites/pytest/shop.py", "BLOCKING-LINE"));
 	assert_one_failure(fails, "test_shop.py::test_checkout_total", place);
-	ck_assert_msg(atoi(fails) >= 2, "the tests that ran on a loop: %s",
-		      fails);
+	/* the shim notes a test when something happened in it, so quiet
+	 * tests may have no testcase; at least the stalled one has */
+	ck_assert_msg(atoi(fails) >= 1, "no testcase: %s", fails);
 	free(fails);
 	snprintf(xml, sizeof(xml), "%s/out", dir);
 	assert_json_test(xml, "test_checkout_total");
