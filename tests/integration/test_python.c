@@ -44,8 +44,7 @@ static void add_pyenv(const char *root, int minor)
 		snprintf(in->label, sizeof(in->label), "pyenv %.*s",
 			 (int)(strchr(v, '/') - v), v);
 	} else {
-		fprintf(stderr, "SKIP: no pyenv CPython 3.%d under %s\n", minor,
-			root);
+		sw_t_skipf("no pyenv CPython 3.%d under %s", minor, root);
 	}
 	globfree(&g);
 }
@@ -202,7 +201,36 @@ static const char *check_one(const char *dir, const struct expect *x, char *why,
 		snprintf(why, cap, "no report");
 		return why;
 	}
-	json_array_foreach (json_object_get(rep, "sites"), i, site) {
+	/* A site groups the raw stacks of one place: each of them (its
+	 * variants) is checked like a site of its own. */
+	{
+		json_t *all = json_array(), *v;
+		size_t k;
+
+		json_array_foreach (json_object_get(rep, "sites"), i, site) {
+			json_t *vars = json_object_get(site, "variants");
+
+			if (!json_array_size(vars)) {
+				json_array_append(all, site);
+				continue;
+			}
+			json_array_foreach (vars, k, v) {
+				json_t *o = json_object();
+
+				json_object_set(o, "kind",
+						json_object_get(site, "kind"));
+				json_object_set(o, "call",
+						json_object_get(site, "call"));
+				json_object_set(o, "max_ns",
+						json_object_get(v, "max_ns"));
+				json_object_set(o, "frames",
+						json_object_get(v, "frames"));
+				json_array_append_new(all, o);
+			}
+		}
+		json_object_set_new(rep, "variant_sites", all);
+	}
+	json_array_foreach (json_object_get(rep, "variant_sites"), i, site) {
 		json_t *frames = json_object_get(site, "frames"), *fr;
 		int at;
 		size_t j;
