@@ -215,6 +215,9 @@ static int site_allowed(const struct sw_gate *g, const struct sw_site *site)
 		return 0;
 	if (site->kind != SW_SITE_CPU && glob_any(g, site->call))
 		return 1;
+	if (glob_any(g, site->place.text) ||
+	    glob_any(g, site->place.function) || glob_any(g, site->place.what))
+		return 1;
 	loc = sw_site_location(site);
 	if (loc && loc->function) {
 		/* the place as the verdict prints it: "block()" */
@@ -267,14 +270,12 @@ static long loop_of(const struct sw_report *rep, size_t process, uint32_t tid,
  * run names its tests. */
 static const char *stall_test(const struct sw_stall *st)
 {
-	(void)st;
-	return NULL;
+	return st->test;
 }
 
 static const char *event_test(const struct sw_event *ev)
 {
-	(void)ev;
-	return NULL;
+	return ev->test;
 }
 
 static int same_test(const char *a, const char *b)
@@ -418,7 +419,7 @@ static int check_events(struct sw_gate *g, enum sw_gate_rule rule,
 		if (found || (rule == R_NO_BLOCKING && seen[j]) ||
 		    site_allowed(g, site))
 			continue;
-		if (add(g, rule, (long)j, -1, -1, 0, NULL, site->count,
+		if (add(g, rule, (long)j, -1, -1, 0, site->test, site->count,
 			site->max_ns))
 			goto out;
 	}
@@ -517,11 +518,16 @@ static void put_what(FILE *out, const struct sw_site *site)
 	}
 }
 
+/* The site's place, as every output names it (place.h); a model built
+ * without places (by hand) names the location frame's function. */
 static void put_in_function(FILE *out, const struct sw_site *site)
 {
 	const struct sw_frame *loc = sw_site_location(site);
 
-	if (loc && loc->function && *loc->function)
+	if (site->place.text && *site->place.text) {
+		fputs(" in ", out);
+		fputs(site->place.text, out);
+	} else if (loc && loc->function && *loc->function)
 		fprintf(out, " in %s%s", loc->function,
 			loc->lang == SW_LANG_PYTHON ? "()" : "");
 }
@@ -819,28 +825,66 @@ static int find_test_line(const char *file, const char *name)
 	return found ? n : 0;
 }
 
+/* The path of a file a test id names by its base name or a relative
+ * path: the first frame of the report whose file ends so. */
+static const char *frame_file(const struct sw_report *rep, const char *name)
+{
+	size_t i, k, n = strlen(name);
+
+	for (i = 0; i < rep->nsites; i++)
+		for (k = 0; k < rep->sites[i].nframes; k++) {
+			const char *f = rep->sites[i].frames[k].file;
+			size_t m = f ? strlen(f) : 0;
+
+			if (m >= n && !strcmp(f + m - n, name) &&
+			    (m == n || f[m - n - 1] == '/'))
+				return f;
+		}
+	return NULL;
+}
+
 const char *sw_gate_test_location(const struct sw_gate *g, const char *test,
 				  int *line)
 {
 	static char file[4096];
-	const char *sep = test ? strstr(test, "::") : NULL;
-	const char *name;
+	const char *sep, *name = NULL, *full;
 	char fn[600];
 	size_t cl = strlen(g->cwd), n;
 
 	*line = 0;
-	/* pytest and Jest style ids: FILE::[CLASS::]NAME[PARAMS] */
-	if (!sep || sep == test || (size_t)(sep - test) >= sizeof(file))
+	if (!test)
 		return NULL;
-	memcpy(file, test, (size_t)(sep - test));
-	file[sep - test] = 0;
-	name = strrchr(test, ':') + 1;
-	n = strcspn(name, "[");
-	if (n >= sizeof(fn))
-		n = sizeof(fn) - 1;
-	memcpy(fn, name, n);
-	fn[n] = 0;
-	*line = find_test_line(file, fn);
+	sep = strstr(test, "::");
+	if (sep && sep != test && (size_t)(sep - test) < sizeof(file)) {
+		/* pytest and Jest style: FILE::[CLASS::]NAME[PARAMS] */
+		memcpy(file, test, (size_t)(sep - test));
+		file[sep - test] = 0;
+		name = strrchr(test, ':') + 1;
+	} else {
+		/* an anonymous test function: FILE:LINE */
+		const char *colon = strrchr(test, ':');
+
+		if (!colon || colon == test || !colon[1] ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+		    (size_t)(colon - test) >= sizeof(file))
+			return NULL;
+		memcpy(file, test, (size_t)(colon - test));
+		file[colon - test] = 0;
+		*line = atoi(colon + 1);
+	}
+	/* ids hold the path as the runner saw it, or only the base name:
+	 * the stacks have the full path */
+	full = frame_file(g->rep, file);
+	if (full && strlen(full) < sizeof(file))
+		memmove(file, full, strlen(full) + 1);
+	if (name) {
+		n = strcspn(name, "[");
+		if (n >= sizeof(fn))
+			n = sizeof(fn) - 1;
+		memcpy(fn, name, n);
+		fn[n] = 0;
+		*line = find_test_line(file, fn);
+	}
 	if (cl > 1 && !strncmp(file, g->cwd, cl) && file[cl] == '/')
 		return file + cl + 1;
 	return file;

@@ -126,30 +126,38 @@ static void loop_cases(const struct sw_gate *g, struct jcases *c)
 	}
 }
 
+static struct jcase *test_case(const struct sw_gate *g, struct jcases *c,
+			       const char *test)
+{
+	struct jcase *jc;
+	const char *file;
+	size_t k;
+	int line;
+
+	for (k = 0; k < c->n; k++)
+		if (c->v[k].test && !strcmp(c->v[k].test, test))
+			return &c->v[k];
+	jc = add_case(c);
+	jc->test = test;
+	jc->name = sw_strdup_safe(test);
+	/* the class is the test's file, as pytest's own JUnit has it */
+	file = sw_gate_test_location(g, test, &line);
+	jc->classname = sw_strdup_safe(file ? file : "tests");
+	return jc;
+}
+
+/* Every test the run saw on a loop (in order), and any other test a
+ * violation names; a test's time is what its violations took. */
 static void test_cases(const struct sw_gate *g, struct jcases *c)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < g->nv; i++) {
-		const struct sw_violation *v = &g->v[i];
-		struct jcase *jc = NULL;
-		int line;
-		const char *file;
-
-		if (!v->test)
-			continue;
-		for (k = 0; k < c->n && !jc; k++)
-			if (c->v[k].test && !strcmp(c->v[k].test, v->test))
-				jc = &c->v[k];
-		if (!jc) {
-			jc = add_case(c);
-			jc->test = v->test;
-			jc->name = sw_strdup_safe(v->test);
-			file = sw_gate_test_location(g, v->test, &line);
-			jc->classname = sw_strdup_safe(file ? file : "tests");
-		}
-		jc->time_ns += v->total_ns;
-	}
+	for (i = 0; i < g->rep->ntests; i++)
+		test_case(g, c, g->rep->tests[i]);
+	for (i = 0; i < g->nv; i++)
+		if (g->v[i].test)
+			test_case(g, c, g->v[i].test)->time_ns +=
+			    g->v[i].total_ns;
 }
 
 static void put_time(FILE *out, uint64_t ns)

@@ -134,7 +134,7 @@ START_TEST(pytest_fails_the_blocking_test_only)
 	    marker_line("tests/progs/suites/pytest/shop.py", "BLOCKING-LINE"));
 	ck_assert_msg(strstr(out, ann), "want %s in: %s", ann, out);
 	ck_assert_msg(strstr(out, "::error file=test_shop.py,line=") &&
-			  strstr(out, "in test test_shop.py::test_checkout_"
+			  strstr(out, "in test test_shop.py%3A%3Atest_checkout_"
 				      "total::"),
 		      "no annotation at the test: %s", out);
 	free(out);
@@ -233,12 +233,11 @@ START_TEST(jest_fails_the_busy_test_only)
 	free(out);
 	snprintf(xml, sizeof(xml), "%s/j.xml", dir);
 	fails = junit_failures(xml);
-	/* Jest's own start-up may stall the loop outside any test (that
-	 * case is the loop's); of the tests, only the busy one fails */
-	ck_assert_msg(sw_t_count_lines(fails, "cart.test.js") == 1 &&
-			  strstr(fails, "cart.js:") &&
+	/* Jest's own start-up (loading the test file's modules) may stall
+	 * the loop too; the busy test fails at cart.js, the other not */
+	ck_assert_msg(strstr(fails, "in busy (cart.js:") &&
 			  !strstr(fails, "adds prices"),
-		      "want one failing test, at cart.js: %s", fails);
+		      "want the busy test failing at cart.js: %s", fails);
 	free(fails);
 }
 END_TEST
