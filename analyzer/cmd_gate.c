@@ -46,6 +46,7 @@
 #include "gate.h"
 #include "html_escape.h"
 #include "model.h"
+#include "place.h"
 #include "run_child.h"
 #include "run_dir.h"
 #include "sw_duration.h"
@@ -100,9 +101,10 @@ static void usage(FILE *out)
 	    "program\n"
 	    "                    and event loop\n"
 	    "  -q, --quiet       no progress messages while loading\n"
-	    "  -h, --help        this help\n"
-	    "run options (with -- CMD):\n",
+	    "  -h, --help        this help\n",
 	    out);
+	fputs(SW_APP_USAGE, out);
+	fputs("run options (with -- CMD):\n", out);
 	fputs(sw_launch_help, out);
 	fputs(
 	    "\n"
@@ -1051,6 +1053,7 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 	    {"junit", required_argument, NULL, 'j'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
+	    SW_APP_LONGOPTS,
 	    SW_LAUNCH_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -1058,6 +1061,7 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 	struct sw_report rep = {0};
 	struct sw_load_opts lo = {0};
 	struct sw_launch l = {.output = "stallwatch-out"};
+	struct sw_app_rules app = {0};
 	char **cmd = NULL, **paths = NULL, *what = NULL;
 	int c, rc = 2, loaded = 0, nopts = argc, launch_opts = 0, taken;
 	size_t i, npaths = 0;
@@ -1079,6 +1083,8 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 			launch_opts = 1;
 			continue;
 		}
+		if (sw_app_option(&app, c, optarg))
+			continue;
 		switch (c) {
 		case 's':
 			if (parse_budget("--max-stall", optarg, &g.max_stall))
@@ -1154,6 +1160,7 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 		goto out;
 	}
 	lo.quiet = g.quiet;
+	lo.app = &app;
 	if (cmd) {
 		if (sw_launch_run(&l, cmd, "gate") != 0)
 			goto out;
@@ -1190,6 +1197,7 @@ out:
 		sw_run_dir_free(paths, npaths);
 	free(what);
 	sw_launch_free(&l);
+	sw_app_rules_free(&app);
 	for (i = 0; i < g.nallow; i++)
 		free(g.allow[i]);
 	free(g.allow);
