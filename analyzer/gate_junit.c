@@ -209,6 +209,20 @@ static void put_case(FILE *out, const struct sw_gate *g, const struct jcase *jc,
 		FILE *b = open_memstream(&body, &body_len);
 		size_t k = 0;
 
+		/* where the test is, first: CI pages link file:line */
+		if (b && jc->test) {
+			int tl;
+			const char *tf =
+			    sw_gate_test_location(g, jc->test, &tl);
+			char *id = sw_strdup_safe(jc->test);
+
+			if (tf && tl)
+				fprintf(b, "%s:%d: test %s\n", tf, tl, id);
+			else if (tf)
+				fprintf(b, "%s: test %s\n", tf, id);
+			free(id);
+		}
+
 		for (i = 0; i < g->nv; i++) {
 			char *msg = NULL, *line;
 			int ln;
