@@ -1012,6 +1012,7 @@ static int judge(struct sw_gate *g, const struct sw_report *rep,
 		       "program event-driven and was it run under stallwatch? "
 		       "(--allow-no-loop accepts this)\n",
 		       what, rep->nprocesses, rep->nprocesses == 1 ? "" : "es");
+		g->no_loop = 1;
 		if (g->junit && sw_gate_write_junit(g))
 			return 2;
 		return 1;

@@ -258,6 +258,17 @@ static void put_case(FILE *out, const struct sw_gate *g, const struct jcase *jc,
 	free(body);
 }
 
+static void free_cases(struct jcases *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].classname);
+		free(c->v[i].name);
+	}
+	free(c->v);
+}
+
 static int write_to(FILE *out, const struct sw_gate *g)
 {
 	struct jcases c = {0};
@@ -284,6 +295,17 @@ static int write_to(FILE *out, const struct sw_gate *g)
 	m = open_memstream(&body, &len);
 	if (!m)
 		goto fail;
+	if (g->no_loop) {
+		/* nothing was checked: CI must see a failure, not 0 tests */
+		fputs("  <testcase classname=\"stallwatch gate\" name=\"event "
+		      "loops seen\" time=\"0.000\">\n    <failure "
+		      "type=\"no-loop\" message=\"no event loop seen: nothing "
+		      "was checked (--allow-no-loop accepts this)\"/>\n  "
+		      "</testcase>\n",
+		      m);
+		nc++;
+		failed++;
+	}
 	for (i = 0; i < c.n; i++) {
 		/* when the run names tests, a loop is judged through them;
 		 * its own case stays only for what happened outside tests */
@@ -304,14 +326,10 @@ static int write_to(FILE *out, const struct sw_gate *g)
 	fwrite(body, 1, len, out);
 	fputs("</testsuite>\n", out);
 	free(body);
-	for (i = 0; i < c.n; i++) {
-		free(c.v[i].classname);
-		free(c.v[i].name);
-	}
-	free(c.v);
+	free_cases(&c);
 	return 0;
 fail:
-	free(c.v);
+	free_cases(&c);
 	return -1;
 }
 
