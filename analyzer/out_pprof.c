@@ -34,11 +34,14 @@ typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 typedef Perftools__Profiles__Label Label;
 typedef Perftools__Profiles__ValueType ValueType;
+typedef Perftools__Profiles__Mapping Mapping;
 
 enum { V_STALLED, V_CPU, V_BLOCKED, NVALUES };
 
 struct builder {
-	struct sw_intern strings, functions, locations, samples;
+	struct sw_intern strings, functions, locations, samples, modules;
+	Mapping **map;
+	size_t nmap, capmap;
 	Function **fn;
 	size_t nfn, capfn;
 	Location **loc;
@@ -54,6 +57,31 @@ static int64_t str_id(struct builder *b, const char *s)
 
 	free(safe);
 	return (int64_t)i;
+}
+
+/* One mapping per ELF object, the main executable first (pprof takes
+ * mapping 1 for the main binary).  Frames are already symbolized:
+ * has_functions etc. tell pprof and backends not to symbolize again. */
+static uint64_t mapping_id(struct builder *b, const char *module)
+{
+	int added;
+	size_t i;
+
+	if (!module || !*module)
+		return 0;
+	i = sw_intern(&b->modules, module, &added);
+	if (added) {
+		Mapping *m = xmalloc(sizeof(*m));
+
+		perftools__profiles__mapping__init(m);
+		m->id = i + 1;
+		m->filename = str_id(b, module);
+		m->has_functions = m->has_filenames = m->has_line_numbers =
+		    m->has_inline_frames = 1;
+		SW_GROW(b->map, b->nmap, b->capmap);
+		b->map[b->nmap++] = m;
+	}
+	return i + 1;
 }
 
 static uint64_t function_id(struct builder *b, const struct sw_frame *f)
@@ -250,6 +278,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 	types[V_STALLED] = value_type(&b, "stalled");
 	types[V_CPU] = value_type(&b, "cpu");
 	types[V_BLOCKED] = value_type(&b, "blocked");
+	if (rep->nprocesses)
+		mapping_id(&b, rep->processes[0].exe);
 
 	for (i = 0; i < rep->nevents; i++) {
 		const struct sw_event *ev = &rep->events[i];
@@ -294,6 +324,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 	prof.sample_type = types;
 	prof.n_sample = b.nsmp;
 	prof.sample = b.smp;
+	prof.n_mapping = b.nmap;
+	prof.mapping = b.map;
 	prof.n_location = b.nloc;
 	prof.location = b.loc;
 	prof.n_function = b.nfn;
@@ -332,6 +364,10 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 	}
 	for (i = 0; i < b.nfn; i++)
 		free(b.fn[i]);
+	for (i = 0; i < b.nmap; i++)
+		free(b.map[i]);
+	free(b.map);
+	sw_intern_free(&b.modules);
 	for (i = 0; i < NVALUES; i++)
 		free(types[i]);
 	free(b.smp);

@@ -165,12 +165,14 @@ START_TEST(top_interactive_sorts_survives_exit_and_quits)
 	snprintf(cmd, sizeof(cmd), "'%s' 400 120",
 		 sw_t_build("tests/progs/epoll_sleep"));
 	pid = start_service(dir, cmd);
-	ck_assert_int_eq(sw_t_sh(NULL,
-				 "TERM=xterm tmux -L '%s' -f /dev/null "
-				 "new-session -d -s swtop -x 200 -y 40 "
-				 "\"'%s' top '%s'\"",
-				 sock, SW, dir),
-			 0);
+	if (sw_t_sh(&out,
+		    "TERM=xterm tmux -L '%s' -f /dev/null new-session -d -s "
+		    "swtop -x 200 -y 40 \"'%s' top '%s'\" 2>&1",
+		    sock, SW, dir) != 0) {
+		stop_service(pid);
+		ck_abort_msg("tmux cannot start a session: %s", out);
+	}
+	free(out);
 	out = pane_until(sock, "slow_callback (epoll_sleep.c:24)");
 	ck_assert_ptr_nonnull(strstr(out, "TURNS/s"));
 	ck_assert_ptr_nonnull(strstr(out, "q quit"));
