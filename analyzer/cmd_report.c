@@ -15,12 +15,17 @@
 
 #include "commands.h"
 #include "model.h"
+#include "place.h"
+#include "run_dir.h"
 #include "util.h"
 
 static const char usage[] =
     "usage: stallwatch report [options] PATH...\n"
     "\n"
     "Report on stallwatch trace files (*.swtrace) or directories of them.\n"
+    "Given the output directory of `stallwatch run` (runs in directories\n"
+    "of their own), report its newest run; name a run's directory to see\n"
+    "another.\n"
     "\n"
     "options:\n"
     "  -f, --format FMT   text (default), json, folded, html, chrome,\n"
@@ -28,6 +33,8 @@ static const char usage[] =
     "  -o, --output FILE  write to FILE (atomically) instead of stdout\n"
     "      --no-symbols   do not symbolize native frames (faster)\n"
     "      --color WHEN   text colours: auto (default), always, never\n"
+    "      --stacks N     text: the N heaviest raw stacks of each site\n"
+    "                     (default 1)\n" SW_APP_USAGE
     "  -q, --quiet        no progress messages\n"
     "      --chrome-max-size SIZE  cap of the chrome output (K, M, G;\n"
     "                     default 64M, 0: none): past it the shortest\n"
@@ -109,6 +116,9 @@ static int parse_format(const char *s, enum fmt *f)
 	return -1;
 }
 
+/* --stacks N for the text writer. */
+static size_t text_stacks = 1;
+
 static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 			int color)
 {
@@ -125,8 +135,12 @@ static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 		return sw_write_speedscope(rep, out);
 	case FMT_PPROF:
 		return sw_write_pprof(rep, out);
-	default:
-		return sw_write_text(rep, out, color);
+	default: {
+		struct sw_text_opts to = {.color = color,
+					  .stacks = text_stacks};
+
+		return sw_write_text_opts(rep, out, &to);
+	}
 	}
 }
 
@@ -186,11 +200,15 @@ int sw_cmd_report(int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"chrome-max-size", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"stacks", required_argument, NULL, 'K'},
+	    SW_APP_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct sw_load_opts lo = {0};
+	struct sw_app_rules app = {0};
+	struct sw_load_opts lo = {.app = &app};
 	struct sw_report rep;
 	const char *output = NULL, *color_when = "auto";
+	char **paths;
 	enum fmt f = FMT_TEXT;
 	int c, rc, color;
 
@@ -226,10 +244,28 @@ int sw_cmd_report(int argc, char **argv)
 		case 'q':
 			lo.quiet = 1;
 			break;
+		case 'K': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || v < 0 || v > 1000000) {
+				sw_err("report: --stacks takes a number of "
+				       "stacks (0 or more)");
+				sw_app_rules_free(&app);
+				return 2;
+			}
+			text_stacks = (size_t)v;
+			break;
+		}
+		case SW_OPT_APP:
+		case SW_OPT_NOT_APP:
+			sw_app_option(&app, c, optarg);
+			break;
 		case 'M':
 			if (parse_size(optarg, &chrome_max) != 0) {
 				sw_err("report: --chrome-max-size takes a size "
 				       "like 64M, 512K or 0");
+				sw_app_rules_free(&app);
 				return 2;
 			}
 			break;
@@ -260,8 +296,12 @@ int sw_cmd_report(int argc, char **argv)
 		       "redirection");
 		return 2;
 	}
-	if (sw_report_load(&rep, argv + optind, (size_t)(argc - optind), &lo) !=
-	    0)
+	/* an output directory of `stallwatch run`: its newest run */
+	sw_run_dir_resolve(argv + optind, (size_t)(argc - optind), &paths,
+			   lo.quiet);
+	rc = sw_report_load(&rep, paths, (size_t)(argc - optind), &lo);
+	sw_run_dir_free(paths, (size_t)(argc - optind));
+	if (rc != 0)
 		return 2;
 	if (output) {
 		rc = to_file(&rep, f, output);
@@ -277,5 +317,6 @@ int sw_cmd_report(int argc, char **argv)
 			sw_err("report: could not write the report");
 	}
 	sw_report_free(&rep);
+	sw_app_rules_free(&app);
 	return rc;
 }

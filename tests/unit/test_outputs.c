@@ -76,7 +76,15 @@ static struct sw_site sites[] = {
      .total_ns = 250300000,
      .max_ns = 250300000,
      .frames = frames0,
-     .nframes = 4},
+     .nframes = 4,
+     /* as sw_place_compute() names it */
+     .place = {.text = "block</script> (<img src=x onerror=alert(1)>.py:7) "
+		       "\xe2\x86\x92 clock_nanosleep",
+	       .function = "block</script>",
+	       .file = HOSTILE_PY,
+	       .line = 7,
+	       .frame = 2,
+	       .in_app = 1}},
     {.kind = SW_SITE_CPU,
      .call = "loop turn",
      .fd_kind = SW_FD_NONE,
@@ -272,8 +280,9 @@ START_TEST(html_is_inert_and_self_contained)
 
 	/* every trace string lives only inside the JSON block, escaped */
 	ck_assert_uint_eq(count(out, "<img"), 0);
+	/* 2 frames (file, label), the process, the place (text, loc) */
 	ck_assert_uint_eq(
-	    count(out, "\\u003cimg src=x onerror=alert(1)\\u003e.py"), 6);
+	    count(out, "\\u003cimg src=x onerror=alert(1)\\u003e.py"), 7);
 	ck_assert_uint_eq(count(out, "</script"), 3); /* our three scripts */
 	ck_assert_uint_eq(count(out, "<script"), 3);
 	ck_assert_uint_eq(count(out, "<b>"), 0);
@@ -603,17 +612,21 @@ START_TEST(gate_junit_and_github)
 		     "print(cases[0].get(\"classname\"))' '%s'",
 		     xmlpath);
 	ck_assert_msg(rc == 0, "JUnit XML does not parse: %s", py ? py : "");
-	ck_assert_msg(
-	    !strncmp(py,
-		     "1 2 1\nevent loop stalled 260.0 ms (budget 100.0 ms): "
-		     "blocking call clock_nanosleep in block</script>()",
-		     80),
-	    "%s", py);
-	ck_assert_msg(
-	    strstr(py,
-		   "\npid 4242 python3 <img src=x onerror=alert(1)>.py \"q\" "
-		   "'\xef\xbf\xbd\xef\xbf\xbd[31m; </script><b>x\n"),
-	    "%s", py);
+	/* one testcase (the loop), one failure listing both violations,
+	 * each with its place; named without the pid */
+	ck_assert_msg(!strncmp(py,
+			       "1 1 1\n2 violations: " HOSTILE_PY
+			       ":7: event loop stalled 260.0 ms (budget "
+			       "100.0 ms): blocking call clock_nanosleep in "
+			       "block</script>()",
+			       60),
+		      "%s", py);
+	ck_assert_msg(strstr(py, "bad.py:3: event loop stalled 130.0 ms"), "%s",
+		      py);
+	ck_assert_msg(strstr(py,
+			     "\npython3 <img src=x onerror=alert(1)>.py \"q\" "
+			     "'??[31m; </script><b>x\n"),
+		      "%s", py);
 	free(py);
 	unlink(xmlpath);
 }
