@@ -32,6 +32,7 @@
 #include "html_escape.h"
 #include "intern.h"
 #include "model.h"
+#include "place.h"
 #include "pymerge.h"
 #include "reader.h"
 #include "symbolize.h"
@@ -229,29 +230,30 @@ static void add_item(struct sw_floop *l, uint64_t t, uint64_t w, uint32_t place,
 	    .time_ns = t, .weight = w, .place = place, .what = (uint8_t)what};
 }
 
-/* The place of a stack: the innermost Python frame, else the innermost
- * native frame with a source file, else the innermost frame (model.h,
- * sw_site_location), as "function (file:line)". */
-static char *place_text(const struct sw_frame *fr, size_t n)
+/* The place of a stack, as every output names it (place.h): the frames
+ * are classified as the program's own or not first. */
+static char *place_text(struct sw_frame *fr, size_t n, const char *call,
+			const struct sw_trace *t)
 {
-	struct sw_site site = {.frames = (struct sw_frame *)fr, .nframes = n};
-	const struct sw_frame *loc = sw_site_location(&site);
-	char label[4200];
+	char argv0[256];
+	struct sw_app_ctx ctx = {.main_module = t->exe};
+	struct sw_place place;
+	char *text;
+	size_t i;
 
-	if (!loc)
-		return xstrdup("[no stack]");
-	sw_frame_label(loc, label, sizeof(label));
-	if (loc->lang != SW_LANG_PYTHON && loc->file) {
-		size_t l = strlen(label);
-
-		if (loc->line > 0)
-			snprintf(label + l, sizeof(label) - l, " (%s:%d)",
-				 sw_basename(loc->file), loc->line);
-		else
-			snprintf(label + l, sizeof(label) - l, " (%s)",
-				 sw_basename(loc->file));
-	}
-	return sw_strdup_safe(label);
+	snprintf(argv0, sizeof(argv0), "%s", t->cmdline ? t->cmdline : "");
+	argv0[strcspn(argv0, " ")] = 0;
+	for (i = 0; i < t->nmodules; i++)
+		if (t->modules[i].flags & SW_MOD_MAIN)
+			ctx.main_module = t->modules[i].path;
+	ctx.runtime = sw_is_runtime(t->exe, argv0);
+	for (i = 0; i < n; i++)
+		fr[i].in_app = sw_frame_in_app(&fr[i], &ctx);
+	sw_place_compute(fr, n, call, &place);
+	text = sw_strdup_safe(place.text && *place.text ? place.text
+							: "[no stack]");
+	sw_place_free(&place);
+	return text;
 }
 
 static uint32_t place_of(struct sw_fproc *p, const struct sw_trace *t,
@@ -298,7 +300,11 @@ static uint32_t place_of(struct sw_fproc *p, const struct sw_trace *t,
 		       &nmerged, &unplaced) != 0)
 		text = xstrdup("[out of memory]");
 	else
-		text = place_text(merged, nmerged);
+		text = place_text(merged, nmerged,
+				  te->rec.kind == SW_EV_SAMPLE
+				      ? NULL
+				      : sw_call_name(te->rec.call),
+				  t);
 	for (i = 0; i < nmerged; i++) {
 		free(merged[i].function);
 		free(merged[i].file);

@@ -13,8 +13,9 @@
  * with their DWARF function and line, or `[module+0xoff]` when unknown.
  * An inlined native frame shares a location with the frame that contains
  * it, as pprof expects (one Line per function, innermost first).  Labels:
- * kind, call, process ("comm pid") and thread.  Strings from the trace are
- * made terminal-safe UTF-8 first: the format has no escaping of its own.
+ * kind, call, place (the site's place, place.h), process ("comm pid") and
+ * thread.  Strings from the trace are made terminal-safe UTF-8 first: the
+ * format has no escaping of its own.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -188,20 +189,26 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 {
 	const struct sw_site *site = &rep->sites[ev->site];
 	const struct sw_process *p = &rep->processes[ev->process];
+	const struct sw_frame *fr = site->frames;
+	size_t nfr = site->nframes;
 	Sample *s = xmalloc(sizeof(*s));
 	char buf[128];
 	size_t i, j, n = 0;
 
+	/* the event's own stack: a site groups stacks by place */
+	if (ev->variant < site->nvariants) {
+		fr = site->variants[ev->variant].frames;
+		nfr = site->variants[ev->variant].nframes;
+	}
+
 	perftools__profiles__sample__init(s);
-	s->location_id =
-	    xcalloc(site->nframes ? site->nframes : 1, sizeof(*s->location_id));
+	s->location_id = xcalloc(nfr ? nfr : 1, sizeof(*s->location_id));
 	/* innermost first, as pprof wants; inlined frames join the next */
-	for (i = 0; i < site->nframes; i = j) {
-		for (j = i; j + 1 < site->nframes && site->frames[j].inlined;
-		     j++)
+	for (i = 0; i < nfr; i = j) {
+		for (j = i; j + 1 < nfr && fr[j].inlined; j++)
 			;
 		j++;
-		s->location_id[n++] = location_id(b, &site->frames[i], j - i);
+		s->location_id[n++] = location_id(b, &fr[i], j - i);
 	}
 	if (n == 0) {
 		struct sw_frame none = {.function = "[no stack]"};
@@ -211,8 +218,8 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	s->n_location_id = n;
 	s->n_value = NVALUES;
 	s->value = xcalloc(NVALUES, sizeof(*s->value));
-	s->n_label = 4;
-	s->label = xcalloc(4, sizeof(*s->label));
+	s->n_label = 5;
+	s->label = xcalloc(5, sizeof(*s->label));
 	s->label[0] = label(b, "kind", sw_site_kind_name(site->kind));
 	s->label[1] = label(b, "call", site->call ? site->call : "?");
 	snprintf(buf, sizeof(buf), "%.64s %" PRIu32,
@@ -220,6 +227,9 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	s->label[2] = label(b, "process", buf);
 	s->label[3] =
 	    label(b, "thread", thread_name(p, ev->tid, buf, sizeof(buf)));
+	s->label[4] = label(b, "place", site->place.text && *site->place.text
+					    ? site->place.text
+					    : "[no stack]");
 	return s;
 }
 
@@ -291,8 +301,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 
 		if (ev->site >= rep->nsites || ev->process >= rep->nprocesses)
 			continue;
-		snprintf(key, sizeof(key), "%zu/%zu/%" PRIu32 "", ev->site,
-			 ev->process, ev->tid);
+		snprintf(key, sizeof(key), "%zu/%zu/%zu/%" PRIu32, ev->site,
+			 ev->variant, ev->process, ev->tid);
 		si = sw_intern(&b.samples, key, &added);
 		if (added) {
 			SW_GROW(b.smp, b.nsmp, b.capsmp);

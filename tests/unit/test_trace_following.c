@@ -119,7 +119,7 @@ START_TEST(follows_a_growing_trace)
 	ck_assert_int_eq(l->items[1].what, SW_FI_BLOCKED);
 	ck_assert_int_eq(l->items[1].weight, 200000000ull);
 	ck_assert_str_eq(p->places[l->items[1].place],
-			 "handler (/srv/app.py:12)");
+			 "handler (app.py:12) → read");
 
 	/* a clean exit ends the process for top */
 	tb_free(&more);
