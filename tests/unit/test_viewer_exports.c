@@ -191,17 +191,22 @@ static char *capture_chrome(const struct sw_report *rep, uint64_t cap,
 /* The stack of an sf id, outermost first, joined by " > ". */
 static void sf_chain(json_t *frames, const char *id, char *out, size_t len)
 {
-	char tmp[2048];
-
 	out[0] = 0;
 	while (id) {
 		json_t *f = json_object_get(frames, id);
+		const char *name;
+		size_t nl, ol = strlen(out), add;
 
 		ck_assert_msg(f != NULL, "sf %s not in stackFrames", id);
-		snprintf(tmp, sizeof(tmp), "%s%s%s",
-			 json_string_value(json_object_get(f, "name")),
-			 out[0] ? " > " : "", out);
-		snprintf(out, len, "%s", tmp);
+		name = json_string_value(json_object_get(f, "name"));
+		nl = strlen(name);
+		add = nl + (ol ? 3 : 0);
+		ck_assert(ol + add < len);
+		/* prepend "name > " to what is there */
+		memmove(out + add, out, ol + 1);
+		memcpy(out, name, nl);
+		if (ol)
+			memcpy(out + nl, " > ", 3);
 		id = json_string_value(json_object_get(f, "parent"));
 	}
 }
