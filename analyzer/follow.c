@@ -86,11 +86,66 @@ void sw_follow_init(struct sw_follow *f, char *const *roots, size_t n)
 	f->priv = xcalloc(1, sizeof(struct files));
 }
 
+/* When the process with this pid started, on CLOCK_MONOTONIC (the
+ * traces' clock), from /proc/PID/stat's starttime (CLOCK_BOOTTIME ticks,
+ * which also count suspended time); 0 when unknown. */
+static uint64_t pid_start_ns(uint32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return 0;
+	buf[n] = 0;
+	/* the command may hold spaces and parentheses: fields count from
+	 * the last ')' (field 2's end); starttime is field 22 */
+	p = strrchr(buf, ')');
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return 0;
+	{
+		struct timespec b, m;
+		uint64_t boot_ns =
+		    (uint64_t)ticks * (1000000000ull / (uint64_t)hz);
+		int64_t off;
+
+		clock_gettime(CLOCK_BOOTTIME, &b);
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		off = ((int64_t)b.tv_sec - (int64_t)m.tv_sec) * 1000000000ll +
+		      ((int64_t)b.tv_nsec - (int64_t)m.tv_nsec);
+		if (off < 0)
+			off = 0;
+		return boot_ns > (uint64_t)off ? boot_ns - (uint64_t)off : 0;
+	}
+}
+
 int sw_follow_running(const struct sw_fproc *p)
 {
+	uint64_t started;
+
 	if (p->ended || p->broken)
 		return 0;
-	return kill((pid_t)p->pid, 0) == 0 || errno == EPERM;
+	if (kill((pid_t)p->pid, 0) != 0 && errno != EPERM)
+		return 0;
+	/* A process started after the shim in the traced one did holds a
+	 * reused pid: the traced process is gone.  (The shim starts at or
+	 * after the process: exec keeps the pid and its start time.)  Two
+	 * seconds of slack for the clocks' rounding. */
+	started = pid_start_ns(p->pid);
+	if (started && p->start_mono_ns &&
+	    started > p->start_mono_ns + 2000000000ull)
+		return 0;
+	return 1;
 }
 
 /* ---- directory scan ------------------------------------------------------ */
