@@ -124,7 +124,7 @@ run_one() {
 	# regrtest's exit status is not the verdict (plain failures are only
 	# reported): the XML and the log are.
 	# shellcheck disable=SC2086
-	"$@" "$py" -m test -j"$jobs" --timeout="$timeout" -w -o -u walltime \
+	"$@" "$py" -m test -j"$jobs" --timeout="$timeout" -w -o $use \
 		--junit-xml="$out/$tag.xml" $matchargs $tests \
 		>"$out/$tag.log" 2>&1 </dev/null || true
 	end=$(date +%s)
@@ -140,6 +140,11 @@ for py in $pythons; do
 		continue
 	fi
 	ver=$("$py" -c 'import platform; print(platform.python_version())')
+	# test_eintr needs the walltime resource where it exists (3.11.7+).
+	use=""
+	if "$py" -m test --help 2>/dev/null | grep -q walltime; then
+		use="-u walltime"
+	fi
 	for mode in $modes; do
 		run_one "$py" "$mode" "$ver-$mode"
 	done
