@@ -15,7 +15,19 @@
 #include <stdint.h>
 
 #include "../include/sw_trace.h"
-#include "pymerge.h"
+
+/* Names of one process's code ids, from its SW_REC_PYCODE records. */
+struct sw_pycode {
+	uint32_t code_id;
+	int first_line;
+	char *name;
+	char *file;
+};
+
+struct sw_pycodes {
+	struct sw_pycode *v; /* sorted by code_id for bsearch */
+	size_t n, cap;
+};
 
 struct sw_tmodule {
 	uint64_t bias, base;
@@ -50,6 +62,13 @@ struct sw_tnote {
 	char *text;
 };
 
+/* A SW_REC_TEST record: the test running from time_ns on. */
+struct sw_ttest {
+	uint64_t time_ns;
+	uint32_t source;
+	char *name; /* "" when no test runs */
+};
+
 struct sw_trace {
 	char *path;
 	struct sw_rec_process proc;
@@ -74,8 +93,13 @@ struct sw_trace {
 	struct sw_tnote *notes; /* SW_REC_NOTE records from the shim */
 	size_t nnotes, cap_notes;
 
+	struct sw_ttest *tests; /* in file order */
+	size_t ntests, cap_tests;
+	int has_dropped;
+	struct sw_rec_dropped dropped; /* the latest (cumulative) */
+
 	int has_end;
-	struct sw_rec_end end;
+	struct sw_rec_end end; /* zero-filled past an older, shorter record */
 
 	uint64_t records;    /* valid records read */
 	uint64_t torn_bytes; /* bytes of a torn last record */

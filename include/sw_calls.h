@@ -64,7 +64,15 @@
 	X(EPOLL_WAIT, "epoll_wait")                 \
 	X(EPOLL_PWAIT, "epoll_pwait")               \
 	X(EPOLL_PWAIT2, "epoll_pwait2")             \
-	X(TURN, "loop turn")
+	X(TURN, "loop turn")                        \
+	X(FWRITE, "fwrite")                         \
+	X(FPUTS, "fputs")                           \
+	X(FPUTC, "fputc")                           \
+	X(PUTS, "puts")                             \
+	X(FPRINTF, "fprintf")                       \
+	X(PRINTF, "printf")                         \
+	X(FFLUSH, "fflush")                         \
+	X(FUTEX, "futex")
 
 enum sw_call {
 #define SW_CALL_ENUM(id, name) SW_CALL_##id,

@@ -20,6 +20,12 @@
 /* 1 while the shim records: set at the end of the constructor, cleared by
  * the destructor (and never set when inert). */
 extern volatile int sw_active;
+/* 1 when the process may be recorded: recording starts at its first loop
+ * wait (sw_start_recording); cleared if that fails. */
+extern volatile int sw_armed;
+/* Start recording (file, process record, modules, libunwind, sampler):
+ * a loop thread's first wait, inside the guard.  0 when recording. */
+int sw_start_recording(void);
 
 /* Write "stallwatch: ..." lines on stderr (raw write(2), no stdio). */
 void sw_warn_line(const char *msg);
@@ -109,11 +115,6 @@ int sw_writer_start(const void *process_rec, size_t len);
 const char *sw_writer_path(void);
 /* In a forked child: let go of the parent's file (without writing). */
 void sw_writer_atfork_child(void);
-/* The program is about to dup2/dup3 onto fd, which is the trace fd: move
- * the trace fd elsewhere first (or stop recording if it cannot). */
-void sw_writer_evacuate(int fd);
-/* The trace fd, or -1 (close_range/closefrom split around it). */
-int sw_writer_fd(void);
 /* Records that could not be written. */
 uint64_t sw_writer_dropped(void);
 
@@ -154,8 +155,18 @@ struct sw_wait {
 	enum sw_call call;
 	int fd;
 	int capable;
+	uint32_t sigs; /* sw_tls.sigs before the real wait */
 	uint64_t start_ns;
 };
+/* Did one of our timer ticks make this wait fail with EINTR?  (Then it
+ * is made again: see sw_call_interrupted.)  errno is restored. */
+static inline int sw_loop_wait_interrupted(struct sw_wait *w, int r)
+{
+	if (sw_likely(w->sigs == sw_tls.sigs) || r != -1 || errno != EINTR)
+		return 0;
+	w->sigs = sw_tls.sigs;
+	return 1;
+}
 /*
  * Before the real wait.  `key` is the epoll fd, or SW_POLL_LOOP_KEY for a
  * poll/ppoll loop (STALLWATCH_POLL_LOOPS=1).  Returns the mode; on
@@ -181,6 +192,7 @@ enum sw_cap {
 struct sw_call_ctx {
 	uint64_t start; /* sw_clk_read(tsc) before the real call */
 	int tsc;	/* the clock `start` was read on */
+	uint32_t sigs;	/* sw_tls.sigs before the real call */
 };
 
 int sw_call_begin_slow(struct sw_call_ctx *c);
@@ -259,9 +271,7 @@ static inline int sw_call_enter(struct sw_call_ctx *c)
 	    atomic_load_explicit(&slot->in_wrapper, memory_order_relaxed))
 		return 0;
 	atomic_store_explicit(&slot->in_wrapper, 1, memory_order_relaxed);
-	/* A sample the watchdog sent just before it saw in_wrapper lands
-	 * now, not as an EINTR from the real call (sampler.c). */
-	sw_sampler_flush();
+	c->sigs = t->sigs;
 	c->tsc = sw_clk_tsc();
 	c->start = sw_clk_read(c->tsc);
 	return 1;
@@ -272,6 +282,9 @@ static inline int sw_call_begin_fd(struct sw_call_ctx *c, int fd,
 				   enum sw_cap cap)
 {
 	if (sw_likely(!sw_tls.in_turn) || sw_call_nosleep(fd, cap))
+		return 0;
+	if (sw_unlikely(sw_fdc_peek(fd) & SW_FDC_SUSPECT) && cap == SW_CAP_FD &&
+	    sw_fdc_recheck(fd))
 		return 0;
 	return sw_call_enter(c);
 }
@@ -303,20 +316,39 @@ static inline void sw_call_leave(struct sw_call_ctx *c, enum sw_call call,
 }
 
 /*
+ * Did one of the shim's own timer ticks (sampler.c) make this sleeping
+ * call fail with EINTR, which the program would not have seen without the
+ * shim?  A CPU-time timer only ticks while the thread runs, so such a tick
+ * landed on the way into the sleep: the call is simply made again (its
+ * timeout, if relative, restarts a few microseconds late).  Only for the
+ * calls that EINTR even under SA_RESTART; `r` is the call's result.
+ */
+int sw_call_interrupted_slow(struct sw_call_ctx *c, enum sw_call call, long r);
+static inline int sw_call_interrupted(struct sw_call_ctx *c, enum sw_call call,
+				      long r)
+{
+	if (sw_likely(c->sigs == sw_tls.sigs))
+		return 0;
+	return sw_call_interrupted_slow(c, call, r);
+}
+
+/*
  * The body of a plain timed wrapper: on a thread that is not in a turn,
  * or for a call that cannot sleep, the real call (usually a tail jump);
  * otherwise the real call between two clock reads, then the record rules.
  * errno is the real call's.
  */
-#define SW_TIMED(type, call, fd, cap, real_call)                \
-	do {                                                    \
-		struct sw_call_ctx c_;                          \
-		type r_;                                        \
-		if (sw_likely(!sw_call_begin_fd(&c_, fd, cap))) \
-			return real_call;                       \
-		r_ = real_call;                                 \
-		sw_call_leave(&c_, call, fd, cap, SW_CALLER);   \
-		return r_;                                      \
+#define SW_TIMED(type, call, fd, cap, real_call)                        \
+	do {                                                            \
+		struct sw_call_ctx c_;                                  \
+		type r_;                                                \
+		if (sw_likely(!sw_call_begin_fd(&c_, fd, cap)))         \
+			return real_call;                               \
+		do                                                      \
+			r_ = real_call;                                 \
+		while (sw_call_interrupted(&c_, call, (long)r_));       \
+		sw_call_leave(&c_, call, fd, cap, SW_CALLER);           \
+		return r_;                                              \
 	} while (0)
 
 #endif

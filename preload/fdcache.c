@@ -5,7 +5,9 @@
 
 #include "shim.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -105,4 +107,56 @@ void sw_fdc_mark_loop(int fd, int on)
 	else
 		__atomic_and_fetch(&sw_fdc[fd], (uint8_t)~SW_FDC_LOOP,
 				   __ATOMIC_RELAXED);
+}
+
+void sw_fdc_suspect_all(uint64_t now_ns)
+{
+	static _Atomic uint64_t last;
+	uint64_t prev = atomic_load_explicit(&last, memory_order_relaxed);
+	unsigned fd;
+
+	if (prev && now_ns - prev < 1000000000ull)
+		return;
+	if (!atomic_compare_exchange_strong(&last, &prev, now_ns))
+		return;
+	for (fd = 0; fd < SW_FDC_SIZE; fd++) {
+		uint8_t v = __atomic_load_n(&sw_fdc[fd], __ATOMIC_RELAXED);
+
+		if ((v & (SW_FDC_VALID | SW_FDC_NONBLOCK)) ==
+			(SW_FDC_VALID | SW_FDC_NONBLOCK) &&
+		    ((v & SW_FDC_KIND) == SW_FD_SOCKET ||
+		     (v & SW_FDC_KIND) == SW_FD_PIPE))
+			__atomic_or_fetch(&sw_fdc[fd], SW_FDC_SUSPECT,
+					  __ATOMIC_RELAXED);
+	}
+}
+
+int sw_fdc_recheck(int fd)
+{
+	char note[256];
+	int saved = errno;
+	long fl;
+
+	__atomic_and_fetch(&sw_fdc[fd], (uint8_t)~SW_FDC_SUSPECT,
+			   __ATOMIC_RELAXED);
+	fl = syscall(SYS_fcntl, fd, F_GETFL);
+	errno = saved;
+	if (fl < 0) {
+		sw_fdc_forget(fd);
+		return 0;
+	}
+	if (fl & O_NONBLOCK)
+		return sw_fdc_nosleep(fd);
+	sw_fdc_set_nonblock(fd, 0);
+	snprintf(note, sizeof(note),
+		 "fd %d: a loop thread slept through a stall outside every "
+		 "timed call, and this fd, opened non-blocking, is blocking "
+		 "now (O_NONBLOCK cleared outside this process?); its calls "
+		 "are timed from now on",
+		 fd);
+	sw_tls.guard++;
+	sw_note(SW_NOTE_WARN, note);
+	sw_tls.guard--;
+	errno = saved;
+	return 0;
 }

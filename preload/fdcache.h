@@ -20,6 +20,7 @@
 #define SW_FDC_VALID	0x80u
 #define SW_FDC_NONBLOCK 0x40u
 #define SW_FDC_LOOP	0x20u /* some loop waits on this epoll fd */
+#define SW_FDC_SUSPECT	0x10u /* O_NONBLOCK to be checked again on next use */
 #define SW_FDC_KIND	0x0fu /* enum sw_fd_kind */
 
 extern uint8_t sw_fdc[SW_FDC_SIZE];
@@ -37,7 +38,7 @@ static inline int sw_fdc_nosleep(int fd)
 {
 	unsigned v = sw_fdc_peek(fd);
 
-	if ((v & (SW_FDC_VALID | SW_FDC_NONBLOCK)) !=
+	if ((v & (SW_FDC_VALID | SW_FDC_NONBLOCK | SW_FDC_SUSPECT)) !=
 	    (SW_FDC_VALID | SW_FDC_NONBLOCK))
 		return 0;
 	return ((1u << (v & SW_FDC_KIND)) &
@@ -88,5 +89,17 @@ void sw_fdc_copy(int oldfd, int newfd);
 int sw_fdc_forget_range(unsigned lo, unsigned hi);
 /* Mark/unmark an epoll fd as a loop's. */
 void sw_fdc_mark_loop(int fd, int on);
+/*
+ * The safety net for an O_NONBLOCK cleared where no wrapper saw it (by
+ * another process sharing the open file description, or a raw fcntl):
+ * a loop thread slept through a stall outside every timed call, so every
+ * socket and pipe the cache calls non-blocking is suspect, and checked
+ * again (one fcntl) on its next call in a turn.  At most once a second;
+ * `now_ns` is the time.
+ */
+void sw_fdc_suspect_all(uint64_t now_ns);
+/* A suspect fd's next call: 1 if it is still non-blocking (cannot
+ * sleep); otherwise its calls are timed from now on, with a note. */
+int sw_fdc_recheck(int fd);
 
 #endif

@@ -1,15 +1,26 @@
 /*
- * init.c - the shim's life cycle: constructor, destructor, fork.
+ * init.c - the shim's life cycle: constructor, first loop, destructor,
+ * fork.
  *
- * The constructor decides whether this process is recorded at all
+ * The constructor only decides whether this process may be recorded
  * (AT_SECURE, STALLWATCH_DISABLE, STALLWATCH_FOLLOW=0, an unusable output
- * directory all leave the shim inert: every wrapper then passes straight
- * through), opens the trace file, writes the process and module records
- * and loads libunwind.  The destructor writes final heartbeats and the end
- * record.  A forked child gets its own file from the atfork handler; the
- * vfork/posix_spawn path runs no atfork handlers and no shim code.
+ * directory leave the shim inert: every wrapper then passes straight
+ * through) and reads the settings: it opens nothing, starts nothing.
+ * Recording starts when a thread first waits on a loop
+ * (sw_start_recording, from loop.c): only then the output directory and
+ * the trace file are created, the command line and the module list are
+ * taken (so a process renamed after fork shows its own name), libunwind
+ * is loaded and the sampler installed.  A process that never runs a loop
+ * keeps no file, no descriptor, no thread, no timer (doc/design.md,
+ * "Nothing without a loop").  The destructor writes final heartbeats and
+ * the end record.  A forked child drops the parent's file and descriptors
+ * in the atfork handler and starts its own file at its own first loop
+ * wait; the vfork/posix_spawn path runs no atfork handlers and no shim
+ * code.
  */
 #include "core.h"
+#include "ownfd.h"
+#include "extras.h" /* extras */
 #include "real.h"
 
 #include <errno.h>
@@ -26,6 +37,11 @@
 
 SW_TLS struct sw_thread sw_tls;
 volatile int sw_active;
+volatile int sw_armed;
+/* 1 while one thread runs sw_start_recording. */
+static _Atomic int starting;
+/* A forked child of a recording process: replay the parent's modules. */
+static int have_parent_modules;
 
 static char comm[64];
 static pid_t my_pid; /* getpid() as of the constructor or the last fork */
@@ -356,22 +372,71 @@ static int start_recording(int forked)
 	return 0;
 }
 
+/*
+ * A forked child records nothing until it waits on a loop: it drops the
+ * parent's trace file and descriptors here (ownfd.c), forgets the
+ * parent's loops (its own thread's loop, if any, starts afresh at its
+ * next wait) and is armed again.  glibc has reset its own locks before
+ * fork handlers run.
+ */
 static void atfork_child(void)
 {
-	if (!sw_active)
+	if (!sw_active && !sw_armed)
 		return;
 	sw_tls.guard++;
+	my_pid = getpid();
+	if (sw_active)
+		have_parent_modules = 1;
+	sw_active = 0;
+	atomic_store(&starting, 0);
+	sw_tls.in_turn = 0;
+	sw_ownfd_atfork_child();
 	sw_writer_atfork_child();
 	sw_modules_atfork_child();
-	if (start_recording(1) != 0) {
-		sw_active = 0;
-		sw_tls.in_turn = 0;
-		sw_tls.guard--;
-		return;
-	}
 	sw_loop_atfork_child();
 	sw_watchdog_atfork_child();
 	sw_tls.guard--;
+}
+
+int sw_start_recording(void)
+{
+	int expect = 0;
+
+	if (sw_active)
+		return 0;
+	if (!sw_armed)
+		return -1;
+	if (!atomic_compare_exchange_strong(&starting, &expect, 1)) {
+		/* Another thread is starting: its loop and ours are counted
+		 * from the same first turn.  (Not a signal handler, and the
+		 * starter takes no lock a loop wait holds.) */
+		struct timespec ms = {0, 1000000};
+		int i;
+
+		for (i = 0; i < 2000 && atomic_load(&starting) && !sw_active;
+		     i++)
+			SW_REAL(nanosleep)(&ms, NULL);
+		return sw_active ? 0 : -1;
+	}
+	if (sw_active)
+		goto done;
+	sw_tls.guard++;
+	make_comm();
+	sw_stack_init();
+	if (start_recording(have_parent_modules) != 0) {
+		sw_armed = 0;
+		sw_cfg.enabled = 0;
+		sw_tls.guard--;
+		atomic_store(&starting, 0);
+		return -1;
+	}
+	if (sw_cfg.sampling)
+		sw_sampler_install();
+	sw_active = 1;
+	sw_tls.guard--;
+done:
+	atomic_store(&starting, 0);
+	return sw_active ? 0 : -1;
 }
 
 /*
@@ -427,17 +492,12 @@ __attribute__((constructor)) static void sw_init(void)
 	sw_settings_load(&sw_cfg, environ, sw_warn_line);
 	if (!sw_cfg.enabled || !follow_allows())
 		goto inert;
-	make_comm();
 	if (make_output_dir() != 0)
 		goto inert;
-	sw_stack_init();
+	my_pid = getpid();
 	sw_loop_init();
-	if (start_recording(0) != 0)
-		goto inert;
 	pthread_atfork(NULL, NULL, atfork_child);
-	if (sw_cfg.sampling)
-		sw_sampler_install();
-	sw_active = 1;
+	sw_armed = 1;
 	goto out;
 inert:
 	sw_cfg.enabled = 0;
@@ -445,7 +505,8 @@ out:
 	sw_tls.guard--;
 }
 
-__attribute__((destructor)) static void sw_fini(void)
+/* extras: the destructor's end, also for _exit & co. (wrap_exit.c). */
+void sw_finish(uint32_t how, int32_t status)
 {
 	struct sw_rec_end end;
 	uint64_t now;
@@ -466,7 +527,14 @@ __attribute__((destructor)) static void sw_fini(void)
 	end.h.size = sizeof(end);
 	end.time_ns = now;
 	end.records_dropped = sw_writer_dropped();
+	end.how = how;	     /* extras */
+	end.status = status; /* extras */
 	sw_emit(&end, sizeof(end));
 	sw_perfmap_save(sw_writer_path());
 	sw_tls.guard--;
+}
+
+__attribute__((destructor)) static void sw_fini(void)
+{
+	sw_finish(SW_END_EXIT, 0); /* extras */
 }

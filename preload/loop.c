@@ -13,6 +13,7 @@
  * thread closes is ended by its owner at its next wait (pending_end).
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "fdcache.h"
 #include "real.h"
 
@@ -133,7 +134,37 @@ static void emit_loop(struct sw_loop_slot *slot, uint64_t now)
 	if (prctl(PR_GET_NAME, rec.thread_name, 0, 0, 0) != 0)
 		memset(rec.thread_name, 0, sizeof(rec.thread_name));
 	rec.thread_name[sizeof(rec.thread_name) - 1] = 0;
+	memcpy(slot->thread_name, rec.thread_name,
+	       sizeof(slot->thread_name) < sizeof(rec.thread_name)
+		   ? sizeof(slot->thread_name)
+		   : sizeof(rec.thread_name));
 	sw_emit(&rec, sizeof(rec));
+}
+
+void sw_loop_reemit_all(uint64_t now_ns)
+{
+	unsigned i, hwm = atomic_load(&slot_hwm);
+
+	for (i = 0; i < hwm; i++) {
+		struct sw_loop_slot *slot = &sw_loop_slots[i];
+		struct sw_rec_loop rec;
+
+		memset(&rec, 0, sizeof(rec));
+		rec.loop_id = atomic_load(&slot->loop_id);
+		rec.tid = atomic_load(&slot->tid);
+		if (!rec.loop_id || !rec.tid)
+			continue;
+		rec.h.type = SW_REC_LOOP;
+		rec.h.size = sizeof(rec);
+		rec.time_ns = now_ns;
+		rec.epfd = atomic_load(&slot->epfd);
+		memcpy(rec.thread_name, slot->thread_name,
+		       sizeof(slot->thread_name) < sizeof(rec.thread_name)
+			   ? sizeof(slot->thread_name)
+			   : sizeof(rec.thread_name));
+		rec.thread_name[sizeof(rec.thread_name) - 1] = 0;
+		sw_emit(&rec, sizeof(rec));
+	}
 }
 
 static void reset_stats(struct sw_loop_slot *slot, uint64_t now)
@@ -162,6 +193,37 @@ static void loop_begin(struct sw_loop_slot *slot, int key, uint64_t now)
 	if (key >= 0)
 		sw_fdc_mark_loop(key, 1);
 	emit_loop(slot, now);
+	/* A forked child's thread keeps its slot but not its timer. */
+	sw_sampler_thread_init();
+}
+
+/*
+ * The loop thread's CPU time over a turn that was a stall, from the CPU
+ * accounting the timer's handler kept (sampler.c): one system call, paid
+ * only at the end of a stall.  A turn without a tick burnt less than one
+ * sample interval: what the timer counted since its last tick bounds it.
+ */
+static uint64_t stall_cpu_ns(struct sw_loop_slot *slot, uint64_t dur)
+{
+	struct sw_thread *t = &sw_tls;
+	uint64_t cpu;
+
+	if (!sw_sampler_signal())
+		return 0;
+	if (t->tick_valid &&
+	    t->tick_seq == atomic_load_explicit(&slot->turn_seq, RELAXED)) {
+		uint64_t now = sw_thread_cpu_ns();
+
+		cpu = now > t->turn_cpu0_ns ? now - t->turn_cpu0_ns : 0;
+	} else {
+		cpu = sw_sampler_cpu_since_tick();
+		if (cpu == UINT64_MAX)
+			return 0;
+		t->turn_sampled_ns = 0;
+	}
+	if (cpu > dur)
+		cpu = dur;
+	return cpu ? cpu : 1;
 }
 
 static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
@@ -177,7 +239,14 @@ static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
 	rec.loop_id = atomic_load(&slot->loop_id);
 	rec.turn_seq = atomic_load(&slot->turn_seq);
 	rec.nsamples = atomic_load(&slot->nsamples);
+	rec.cpu_ns = stall_cpu_ns(slot, dur);
+	rec.sampled_ns = rec.nsamples ? sw_tls.turn_sampled_ns : 0;
+	sw_test_note(start); /* extras: the running test first */
 	sw_emit(&rec, sizeof(rec));
+	/* Asleep most of the turn, but in no call a wrapper timed: perhaps in
+	 * I/O on an fd the cache wrongly calls non-blocking (fdcache.c). */
+	if (rec.cpu_ns && rec.cpu_ns + sw_tls.turn_call_ns + dur / 4 < dur)
+		sw_fdc_suspect_all(rec.start_ns + dur);
 }
 
 /* The owner's turn is over at `now` (`tsc`: the TSC then, 0: unknown):
@@ -251,6 +320,7 @@ static void thread_exit(void *arg)
 		loop_finish(slot, sw_now_ns());
 	sw_tls.in_turn = 0;
 	sw_tls.slot = NULL;
+	sw_sampler_thread_exit();
 	atomic_store(&slot->in_wrapper, 0);
 	atomic_store(&slot->tid, 0);
 	sw_tls.guard--;
@@ -292,7 +362,7 @@ static struct sw_loop_slot *attach(void)
 		sw_stack_warm_thread();
 		sw_py_prepare();
 		sw_sampler_thread_init();
-		/* Also without sampling: it writes idle loops' heartbeats. */
+		/* Only where the program has threads of its own. */
 		sw_watchdog_ensure();
 		return slot;
 	}
@@ -327,6 +397,9 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 	w->mode = SW_WAIT_PASS;
 	if (t->guard)
 		return SW_WAIT_PASS;
+	if (sw_unlikely(!sw_active) && sw_armed &&
+	    !(slot && atomic_load_explicit(&slot->in_wrapper, RELAXED)))
+		sw_start_recording(); /* this process's first loop wait */
 	if (!sw_active || !sw_writer_active()) {
 		/* Recording stopped: stop timing too. */
 		t->in_turn = 0;
@@ -356,7 +429,7 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 		w->fd = key >= 0 ? key : -1;
 		w->capable = capable;
 		atomic_store_explicit(&slot->in_wrapper, 1, RELAXED);
-		sw_sampler_flush(); /* no EINTR from a late sample */
+		w->sigs = t->sigs;
 		w->start_ns = sw_now_ns();
 		t->guard--;
 		return SW_WAIT_PRIVATE;
@@ -370,23 +443,26 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 		turn_end(slot, now, tsc);
 		/* Signed: the watchdog may have written a heartbeat stamped
 		 * a little after our TSC-derived now. */
+		/* The loop thread writes its own heartbeats, at a turn
+		 * boundary once due (an idle loop's last one stays valid
+		 * until its next turn; the watchdog, where the program has
+		 * threads anyway, writes them for idle loops too).
+		 * Signed: the watchdog may have written a heartbeat stamped
+		 * a little after our TSC-derived now. */
 		if ((int64_t)(now - atomic_load_explicit(
 					&slot->last_heartbeat_ns, RELAXED)) >=
-		    (int64_t)sw_cfg.heartbeat_ns)
+		    (int64_t)sw_cfg.heartbeat_ns) {
 			sw_loop_heartbeat(slot, now, 0);
+			sw_watchdog_ensure(); /* threads may have appeared */
+		}
 	}
-	/* Release, not seq_cst: the watchdog only needs the turn's numbers
-	 * before the 0, and sw_sampler_flush() fences after it. */
+	/* Release: the watchdog only needs the turn's numbers before the 0. */
 	atomic_store_explicit(&slot->turn_start_ns, 0, memory_order_release);
 	t->in_turn = 0;
 	w->mode = SW_WAIT_BOUNDARY;
+	w->sigs = t->sigs;
 	t->guard--;
-	/* A sample sent before the watchdog saw in_wrapper lands here, not
-	 * as an EINTR from the wait (epoll_wait ignores SA_RESTART).  A wait
-	 * with a zero timeout never sleeps: a sample, if one comes, lands
-	 * after it and finds in_wrapper set (sampler.c drops it), as here. */
-	if (capable)
-		sw_sampler_flush();
+	(void)capable;
 	return SW_WAIT_BOUNDARY;
 pass:
 	t->guard--;
@@ -419,6 +495,7 @@ void sw_loop_wait_end(struct sw_wait *w, void *caller)
 		    atomic_load_explicit(&slot->turn_seq, RELAXED) + 1,
 		    RELAXED);
 		atomic_store_explicit(&slot->nsamples, 0, RELAXED);
+		t->turn_call_ns = 0;
 		atomic_store_explicit(&slot->turn_start_ns, now,
 				      memory_order_release);
 		t->in_turn = 1;
@@ -462,36 +539,30 @@ void sw_loop_range_closed(unsigned lo, unsigned hi)
 			    (int)(hi > 0x7fffffffu ? 0x7fffffffu : hi));
 }
 
+/*
+ * In a forked child: threads other than the forking one do not exist, and
+ * the forking thread's loop, if any, starts afresh (a new loop record in
+ * the child's own file) at its next wait, when the child starts
+ * recording (init.c).
+ */
 void sw_loop_atfork_child(void)
 {
 	struct sw_loop_slot *me = sw_tls.slot;
 	unsigned i, hwm = atomic_load(&slot_hwm);
-	uint64_t now = sw_now_ns();
-	uint64_t turn_start;
 
 	for (i = 0; i < hwm; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
 
 		atomic_store(&pending_end[i], 0);
-		if (slot == me)
-			continue;
-		/* Threads other than the forking one do not exist here. */
 		atomic_store(&slot->loop_id, 0);
 		atomic_store(&slot->epfd, -1);
 		atomic_store(&slot->turn_start_ns, 0);
 		atomic_store(&slot->in_wrapper, 0);
-		atomic_store(&slot->tid, 0);
+		if (slot != me)
+			atomic_store(&slot->tid, 0);
 	}
-	if (!me)
-		return;
-	/* The forking thread keeps its loop, under its new tid, counted
-	 * afresh in the child's own file. */
-	atomic_store(&me->tid, sw_gettid());
-	if (!atomic_load(&me->loop_id))
-		return;
-	turn_start = atomic_load(&me->turn_start_ns);
-	reset_stats(me, now);
-	atomic_store(&me->turn_start_ns, turn_start);
-	sw_record_reset(me);
-	emit_loop(me, now);
+	sw_tls.in_turn = 0;
+	sw_tls.tick_valid = 0;
+	if (me)
+		atomic_store(&me->tid, sw_gettid());
 }

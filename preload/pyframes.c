@@ -232,6 +232,11 @@ static void cache_store(const struct code_ident *ci, uint32_t id)
 	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 }
 
+void sw_py_new_file(void)
+{
+	atomic_fetch_add(&cache_gen, 1);
+}
+
 static void atfork_child(void)
 {
 	atomic_fetch_add(&cache_gen, 1);

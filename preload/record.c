@@ -10,6 +10,7 @@
  * fast path takes no lock.
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "fdcache.h"
 
 #include <string.h>
@@ -200,6 +201,7 @@ static void emit_event(struct event_args *a)
 	ev->ev_flags = flags;
 	ev->nips = (uint16_t)nips;
 	ev->npy = (uint16_t)npy;
+	sw_test_note(ev->start_ns); /* extras: the running test first */
 	sw_emit(buf, ev->h.size);
 }
 
@@ -312,6 +314,33 @@ int sw_call_begin_slow(struct sw_call_ctx *c)
 	return sw_call_enter(c);
 }
 
+int sw_call_interrupted_slow(struct sw_call_ctx *c, enum sw_call call, long r)
+{
+	int err = errno;
+
+	c->sigs = sw_tls.sigs;
+	switch (call) {
+	case SW_CALL_CLOCK_NANOSLEEP:
+		/* returns the error number, errno untouched */
+		return r == EINTR;
+	case SW_CALL_NANOSLEEP:
+	case SW_CALL_USLEEP:
+	case SW_CALL_POLL:
+	case SW_CALL_PPOLL:
+	case SW_CALL_SELECT:
+	case SW_CALL_PSELECT:
+	case SW_CALL_SEM_WAIT:
+	case SW_CALL_SEM_TIMEDWAIT:
+	case SW_CALL_SEM_CLOCKWAIT:
+	case SW_CALL_EPOLL_WAIT:
+	case SW_CALL_EPOLL_PWAIT:
+	case SW_CALL_EPOLL_PWAIT2:
+		return r == -1 && err == EINTR;
+	default:
+		return 0;
+	}
+}
+
 /* A timed call's duration in ns (a clock that went backwards: 0). */
 static uint64_t call_duration(const struct sw_call_ctx *c, uint64_t end)
 {
@@ -373,6 +402,7 @@ void sw_call_end_at(struct sw_call_ctx *c, uint64_t end, enum sw_call call,
 		if (!can)
 			goto out;
 	}
+	sw_tls.turn_call_ns += dur;
 	sw_record_call(call, SW_EV_CALL, fd, call_start_ns(c, dur), dur, can,
 		       caller);
 out:

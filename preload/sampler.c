@@ -1,19 +1,32 @@
 /*
  * sampler.c - the sampling signal handler: what a loop thread is doing
- * while its turn runs long (issue 3).
+ * while its turn runs long.
  *
- * The watchdog (watchdog.c) decides when; this module sends and takes the
- * samples.  A sample is a real-time signal (default SIGRTMIN+5, setting
- * STALLWATCH_SIGNAL) sent with tgkill to one loop thread; the handler runs
- * on that thread, on an alternate stack, and writes one SW_EV_SAMPLE event
- * (native stack from the interrupted context, Python frames) linked to the
- * turn by (loop_id, turn_seq).
+ * Every loop thread has a per-thread CPU-time timer (timer_create on
+ * CLOCK_THREAD_CPUTIME_ID, SIGEV_THREAD_ID) that sends it a real-time
+ * signal (default SIGRTMIN+5, setting STALLWATCH_SIGNAL) every sample
+ * interval of CPU time it burns.  No thread watches: a single-threaded
+ * program stays single-threaded (doc/design.md, "Living inside the host").
+ * The timer only runs while the thread burns CPU, so an idle or sleeping
+ * loop is never woken, and a thread asleep in a system call is never
+ * interrupted by it; what is left is a tick that lands while the thread is
+ * in the kernel on its way into a sleep (a fraction of a microsecond per
+ * call).  The handler checks the age of the current turn: past the
+ * threshold it writes one SW_EV_SAMPLE event (native stack from the
+ * interrupted context, Python frames) linked to the turn by (loop_id,
+ * turn_seq); before it, it only keeps the turn's CPU accounting (loop.c
+ * fills sw_rec_stall.cpu_ns and sampled_ns from it).  Long turns are
+ * sampled every tick for the first 10 s, then every 10th, then every 100th
+ * after 100 s (each sample weighted by the CPU time it stands for), so a
+ * loop stuck for an hour does not fill the disk.
  *
- * Telling our signals from others: the watchdog files a request per loop
- * slot (the target tid) before it calls tgkill; the handler claims it with
- * a compare-and-swap.  A request stays pending until the thread takes it,
- * so a thread that blocks the signal gets at most one queued, never a
- * flood.  Anything not claimed is someone else's signal.
+ * The wrappers retry a sleeping call that one of our ticks interrupted
+ * (sw_tls.sigs, core.h), so a loop's own epoll_wait or nanosleep never
+ * returns EINTR because of the shim.
+ *
+ * Telling our signals from others: ours carry si_code SI_TIMER and the
+ * address of `timer_cookie` as their value.  Anything else is someone
+ * else's signal.
  *
  * Conflicts: stallwatch stays in charge.  sigaction(), signal() and kin
  * are wrapped for the sampling signal only: the program's handler is
@@ -27,9 +40,9 @@
  * The handler allocates nothing, takes no lock, saves errno, and skips
  * (and counts) samples it must not take: the thread is inside the shim
  * (guard), inside the loader or the exception unwinder, or any thread is
- * inside the loader (the loader lock, DESIGN.md "Stacks"), inside a wrapper
- * or no longer in that turn (a race with the watchdog), or not on a large
- * enough alternate stack.
+ * inside the loader (the loader lock, doc/design.md "Stacks"), inside a
+ * wrapper (that call records its own stack), or not on a large enough
+ * alternate stack.
  */
 #include <errno.h>
 #include <sched.h>
@@ -40,6 +53,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -62,17 +76,15 @@ static _Atomic int self_pid;
 static _Atomic int stopped;
 static _Atomic int inflight; /* handlers between their stop check and exit */
 
-/* One pending request per loop slot, written by the watchdog. */
-struct request {
-	_Atomic uint32_t tid; /* 0: none pending */
-	_Atomic uint32_t turn_seq;
-	_Atomic uint32_t weight;
-};
-static struct request requests[SW_MAX_LOOP_THREADS];
+/* Our timers' signals carry this address as their value. */
+static const char timer_cookie;
+
+#define SLOW_AFTER_NS	(10ull * 1000000000ull)	 /* then every 10th tick */
+#define SLOWER_AFTER_NS (100ull * 1000000000ull) /* then every 100th */
 
 static struct {
 	_Atomic uint64_t taken, write_failed, in_shim, in_loader, stale,
-	    no_stack, blocked, chained;
+	    no_stack, ticks, chained;
 } stats;
 
 /* ---- per-thread sample stacks -------------------------------------------- */
@@ -94,8 +106,13 @@ struct altstack {
 	size_t map_len;
 	int installed; /* it is the thread's altstack (we set it) */
 	int state;     /* 0: not prepared, 1: prepared */
-	void *uc;      /* side call: the arguments of take_sample */
-	uint32_t turn_seq, weight;
+	int timer_ok;  /* `timer` is this thread's CPU-time timer */
+	timer_t timer;
+	void *uc; /* side call: the arguments of take_sample */
+	uint32_t turn_seq;
+	uint64_t weight_ns;
+	uint64_t last_cpu_ns; /* thread CPU time at the previous tick */
+	uint32_t over_ticks; /* ticks past the threshold in tick_seq's turn */
 };
 
 static SW_TLS struct altstack alt;
@@ -173,48 +190,7 @@ static void sampler_note(int level, const char *text, int to_stderr)
 
 /* ---- the handler --------------------------------------------------------- */
 
-/*
- * Is this one of our requests?  Returns the slot index it was filed under,
- * -1 for a signal from elsewhere, -2 for a tgkill from this process that
- * no request explains (a late request of a thread that left its slot).
- */
-static int claim(const siginfo_t *si, uint32_t *turn_seq, uint32_t *weight)
-{
-	struct sw_loop_slot *slot = sw_tls.slot;
-	uint32_t tid, expect;
-	unsigned i;
-
-	if (!si || si->si_code != SI_TKILL ||
-	    si->si_pid != atomic_load_explicit(&self_pid, RLX))
-		return -1;
-	if (slot) {
-		i = (unsigned)(slot - sw_loop_slots);
-		tid = atomic_load_explicit(&slot->tid, RLX);
-		if (i < SW_MAX_LOOP_THREADS && tid &&
-		    atomic_load(&requests[i].tid) == tid) {
-			*turn_seq = atomic_load(&requests[i].turn_seq);
-			*weight = atomic_load(&requests[i].weight);
-			expect = tid;
-			if (atomic_compare_exchange_strong(&requests[i].tid,
-							   &expect, 0))
-				return (int)i;
-		}
-	}
-	tid = (uint32_t)syscall(SYS_gettid);
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
-		if (atomic_load_explicit(&requests[i].tid, RLX) != tid)
-			continue;
-		*turn_seq = atomic_load(&requests[i].turn_seq);
-		*weight = atomic_load(&requests[i].weight);
-		expect = tid;
-		if (atomic_compare_exchange_strong(&requests[i].tid, &expect,
-						   0))
-			return (int)i;
-	}
-	return -2;
-}
-
-static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
+static void take_sample(void *ucontext, uint32_t turn_seq, uint64_t weight_ns)
 {
 	struct sw_loop_slot *slot = sw_tls.slot;
 	struct {
@@ -254,7 +230,7 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
 	if (npy < 0)
 		npy = 0;
 
-	interval = sw_cfg.sample_interval_ns * (weight ? weight : 1);
+	interval = weight_ns ? weight_ns : sw_cfg.sample_interval_ns;
 	len = sizeof(rec.ev) + (size_t)nips * sizeof(uint64_t) +
 	      (size_t)npy * sizeof(struct sw_pyframe);
 	memset(&rec.ev, 0, sizeof(rec.ev));
@@ -279,6 +255,7 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
 	rec.ev.fd = -1;
 	if (sw_emit(&rec, len) == 0) {
 		atomic_fetch_add_explicit(&slot->nsamples, 1, RLX);
+		sw_tls.turn_sampled_ns += interval;
 		atomic_fetch_add_explicit(&stats.taken, 1, RLX);
 	} else {
 		atomic_fetch_add_explicit(&stats.write_failed, 1, RLX);
@@ -288,14 +265,15 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint32_t weight)
 
 static void side_entry(void)
 {
-	take_sample(alt.uc, alt.turn_seq, alt.weight);
+	take_sample(alt.uc, alt.turn_seq, alt.weight_ns);
 }
 
 /*
  * take_sample needs some 40 KiB (libunwind, the record): run it here when
  * on a large altstack (ours), else switch to this thread's own stack.
  */
-static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
+static void sample_on_a_big_stack(void *uc, uint32_t turn_seq,
+				  uint64_t weight_ns)
 {
 	struct side *side;
 	stack_t ss;
@@ -304,7 +282,7 @@ static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
 	if (sigaltstack(NULL, &ss) != 0)
 		goto no_stack;
 	if ((ss.ss_flags & SS_ONSTACK) && ss.ss_size >= ALTSTACK_MIN) {
-		take_sample(uc, turn_seq, weight);
+		take_sample(uc, turn_seq, weight_ns);
 		return;
 	}
 	if (!alt.map)
@@ -323,7 +301,7 @@ static void sample_on_a_big_stack(void *uc, uint32_t turn_seq, uint32_t weight)
 	side->run.uc_link = &side->back;
 	alt.uc = uc;
 	alt.turn_seq = turn_seq;
-	alt.weight = weight;
+	alt.weight_ns = weight_ns;
 	makecontext(&side->run, side_entry, 0);
 	if (swapcontext(&side->back, &side->run) != 0)
 		goto no_stack;
@@ -376,94 +354,121 @@ static void chain(int sig, siginfo_t *si, void *uc, int self_sent)
 	a.sa_handler(sig);
 }
 
+static uint32_t stride_for(uint64_t over_ns)
+{
+	if (over_ns >= SLOWER_AFTER_NS)
+		return 100;
+	if (over_ns >= SLOW_AFTER_NS)
+		return 10;
+	return 1;
+}
+
+uint64_t sw_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sw_sampler_cpu_since_tick(void)
+{
+	struct itimerspec its;
+
+	uint64_t rem;
+
+	if (!alt.timer_ok || timer_gettime(alt.timer, &its) != 0)
+		return UINT64_MAX;
+	rem = (uint64_t)its.it_value.tv_sec * 1000000000ull +
+	      (uint64_t)its.it_value.tv_nsec;
+	return rem >= sw_cfg.sample_interval_ns
+		   ? 0
+		   : sw_cfg.sample_interval_ns - rem;
+}
+
+/*
+ * One tick of this thread's CPU-time timer: `overrun` more intervals
+ * passed before it was delivered.  Keeps the turn's CPU accounting and
+ * samples a turn past the threshold.
+ */
+static void on_tick(void *uc)
+{
+	struct sw_thread *t = &sw_tls;
+	struct sw_loop_slot *slot = t->slot;
+	uint64_t start, now, age, cpu, span, interval = sw_cfg.sample_interval_ns;
+	uint32_t seq, stride;
+
+	atomic_fetch_add_explicit(&stats.ticks, 1, RLX);
+	/* The CPU time this tick stands for: the timer is checked at the
+	 * scheduler tick, so with a short interval one tick covers several
+	 * (about 4 ms at HZ 250, doc/design.md). */
+	cpu = sw_thread_cpu_ns();
+	span = cpu - alt.last_cpu_ns;
+	if (!alt.last_cpu_ns || span > 100 * interval || span < interval)
+		span = interval;
+	alt.last_cpu_ns = cpu;
+	if (!slot || !t->in_turn)
+		return;
+	start = atomic_load_explicit(&slot->turn_start_ns, RLX);
+	if (!start)
+		return;
+	now = sw_now_ns();
+	age = now > start ? now - start : 0;
+	seq = atomic_load_explicit(&slot->turn_seq, RLX);
+	if (t->tick_seq != seq || !t->tick_valid) {
+		/* The turn's first tick: its CPU so far is at most what the
+		 * timer counted since the previous tick, and at most the
+		 * turn's age. */
+		t->tick_seq = seq;
+		t->tick_valid = 1;
+		t->turn_cpu0_ns = cpu - (span < age ? span : age);
+		t->turn_sampled_ns = 0;
+		alt.over_ticks = 0;
+	}
+	if (age <= sw_cfg.threshold_ns)
+		return;
+	if (t->guard) {
+		atomic_fetch_add_explicit(&stats.in_shim, 1, RLX);
+		return;
+	}
+	/* A stuck loop still writes its heartbeats. */
+	if (sw_cfg.heartbeat_ns &&
+	    now - atomic_load_explicit(&slot->last_heartbeat_ns, RLX) >=
+		sw_cfg.heartbeat_ns &&
+	    !atomic_load_explicit(&slot->in_wrapper, RLX))
+		sw_loop_heartbeat(slot, now, 0);
+	stride = stride_for(age - sw_cfg.threshold_ns);
+	if (alt.over_ticks++ % stride)
+		return;
+	/* Past the threshold: the part of this tick's span inside it. */
+	if (span > age - sw_cfg.threshold_ns)
+		span = age - sw_cfg.threshold_ns;
+	sample_on_a_big_stack(uc, seq, span * stride);
+}
+
 static void on_sample_signal(int sig, siginfo_t *si, void *ucontext)
 {
 	int saved_errno = errno;
-	uint32_t turn_seq = 0, weight = 1;
-	int idx = claim(si, &turn_seq, &weight);
 
-	if (idx >= 0) {
+	if (si && si->si_code == SI_TIMER &&
+	    si->si_value.sival_ptr == (void *)&timer_cookie) {
+		sw_tls.sigs++;
 		/* stop/inflight: Dekker with sw_sampler_stop (seq_cst). */
 		atomic_fetch_add(&inflight, 1);
 		if (!atomic_load(&stopped))
-			sample_on_a_big_stack(ucontext, turn_seq, weight);
+			on_tick(ucontext);
 		atomic_fetch_sub(&inflight, 1);
 	} else {
-		chain(sig, si, ucontext, idx == -2);
+		chain(sig, si, ucontext, 0);
 	}
 	errno = saved_errno;
 }
-
-/* ---- the watchdog's side ------------------------------------------------- */
 
 int sw_sampler_signal(void)
 {
 	return atomic_load(&stopped) ? 0
 				     : atomic_load_explicit(&sample_sig, RLX);
-}
-
-int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
-		    uint32_t weight)
-{
-	int sig = atomic_load_explicit(&sample_sig, RLX);
-	struct request *r;
-	uint32_t expect;
-
-	if (!sig || idx >= SW_MAX_LOOP_THREADS || !tid || atomic_load(&stopped))
-		return -1;
-	r = &requests[idx];
-	if (atomic_load(&r->tid) == tid) {
-		/* Not taken yet: the thread blocks the signal or is not
-		 * scheduled.  One queued signal per thread is enough. */
-		atomic_fetch_add_explicit(&stats.blocked, 1, RLX);
-		return -1;
-	}
-	atomic_store(&r->turn_seq, turn_seq);
-	atomic_store(&r->weight, weight);
-	atomic_store(&r->tid, tid);
-	/* Dekker with sw_sampler_flush(): a thread that entered a wrapper
-	 * after the watchdog looked either is seen here (no signal), or sees
-	 * the request and lets the signal land before it blocks. */
-	if (atomic_load(&sw_loop_slots[idx].in_wrapper)) {
-		expect = tid;
-		atomic_compare_exchange_strong(&r->tid, &expect, 0);
-		return -1;
-	}
-	if (syscall(SYS_tgkill, (pid_t)atomic_load_explicit(&self_pid, RLX),
-		    (pid_t)tid, sig) != 0) {
-		expect = tid;
-		atomic_compare_exchange_strong(&r->tid, &expect, 0);
-		return -1;
-	}
-	return 0;
-}
-
-void sw_sampler_flush(void)
-{
-	struct sw_loop_slot *slot = sw_tls.slot;
-	struct request *r;
-	sigset_t mask;
-	uint32_t tid;
-	int i, saved_errno, sig;
-
-	if (!slot)
-		return;
-	/* in_wrapper = 1 (the caller's store) before reading the request */
-	atomic_thread_fence(memory_order_seq_cst);
-	r = &requests[slot - sw_loop_slots];
-	tid = atomic_load_explicit(&slot->tid, RLX);
-	if (sw_likely(atomic_load_explicit(&r->tid, RLX) != tid) || !tid)
-		return;
-	/* A sample is on its way.  Any system call's return delivers it, in
-	 * user mode; sched_yield also lets a preempted watchdog run on. */
-	saved_errno = errno;
-	sig = atomic_load_explicit(&sample_sig, RLX);
-	if (sig && pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 &&
-	    !sigismember(&mask, sig)) {
-		for (i = 0; i < FLUSH_TRIES && atomic_load(&r->tid) == tid; i++)
-			sched_yield();
-	}
-	errno = saved_errno;
 }
 
 /* ---- per-thread alternate stacks ----------------------------------------- */
@@ -493,29 +498,62 @@ static void alt_make_key(void)
 	alt_key_ok = pthread_key_create(&alt_key, alt_release) == 0;
 }
 
-void sw_sampler_thread_init(void)
+/*
+ * This thread's CPU-time timer: a tick every sample interval of CPU time
+ * the thread burns, delivered to this thread only.
+ */
+static void start_timer(int sig)
+{
+	struct sigevent sev;
+	struct itimerspec its;
+	uint64_t iv = sw_cfg.sample_interval_ns;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = sig;
+	sev.sigev_value.sival_ptr = (void *)&timer_cookie;
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &alt.timer) != 0)
+		return;
+	memset(&its, 0, sizeof(its));
+	its.it_interval.tv_sec = (time_t)(iv / 1000000000ull);
+	its.it_interval.tv_nsec = (long)(iv % 1000000000ull);
+	its.it_value = its.it_interval;
+	if (timer_settime(alt.timer, 0, &its, NULL) != 0) {
+		timer_delete(alt.timer);
+		return;
+	}
+	alt.timer_ok = 1;
+	sw_tls.tick_valid = 0;
+}
+
+void sw_sampler_thread_exit(void)
+{
+	if (alt.timer_ok) {
+		alt.timer_ok = 0;
+		timer_delete(alt.timer);
+	}
+}
+
+/* The altstack part, once per thread. */
+static void prepare_stack(void)
 {
 	size_t page;
 	stack_t cur, ss;
 	void *map;
-	int saved_errno;
 
-	if (sw_likely(alt.state) || !atomic_load_explicit(&sample_sig, RLX))
-		return;
 	alt.state = 1;
-	saved_errno = errno;
-	sw_tls.guard++;
 	/* The first unwind on a thread takes a lock: do it here. */
 	sw_stack_warm_thread();
 	sw_py_prepare();
 	if (sigaltstack(NULL, &cur) != 0)
-		goto out;
+		return;
 	page = (size_t)sysconf(_SC_PAGESIZE);
 	map = mmap(NULL, ALTSTACK_SIZE + page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
 		   0);
 	if (map == MAP_FAILED)
-		goto out;
+		return;
 	/* A guard page below: an overflow faults instead of scribbling. */
 	mprotect(map, page, PROT_NONE);
 	alt.map = map;
@@ -532,7 +570,21 @@ void sw_sampler_thread_init(void)
 	pthread_once(&alt_once, alt_make_key);
 	if (alt_key_ok)
 		pthread_setspecific(alt_key, map);
-out:
+}
+
+void sw_sampler_thread_init(void)
+{
+	int saved_errno, sig = atomic_load_explicit(&sample_sig, RLX);
+
+	if (sw_likely(alt.state && alt.timer_ok) || !sig ||
+	    atomic_load(&stopped))
+		return;
+	saved_errno = errno;
+	sw_tls.guard++;
+	if (!alt.state)
+		prepare_stack();
+	if (!alt.timer_ok)
+		start_timer(sig);
 	sw_tls.guard--;
 	errno = saved_errno;
 }
@@ -656,32 +708,33 @@ void sw_sampler_stop(void)
 	    "cpu sampler (signal %d): %llu samples; skipped %llu in the "
 	    "loader or unwinder, %llu inside the shim, %llu after the turn "
 	    "or in a wrapper, %llu without an alternate stack; %llu "
-	    "requests still pending; %llu signals passed to the program",
+	    "ticks of the CPU timers; %llu signals passed to the program",
 	    atomic_load(&sample_sig), (unsigned long long)taken,
 	    (unsigned long long)atomic_load(&stats.in_loader),
 	    (unsigned long long)atomic_load(&stats.in_shim),
 	    (unsigned long long)atomic_load(&stats.stale),
 	    (unsigned long long)atomic_load(&stats.no_stack),
-	    (unsigned long long)atomic_load(&stats.blocked),
+	    (unsigned long long)atomic_load(&stats.ticks),
 	    (unsigned long long)atomic_load(&stats.chained));
 	sampler_note(SW_NOTE_INFO, msg, 0);
 }
 
 void sw_sampler_atfork_child(void)
 {
-	unsigned i;
 
 	atomic_store(&self_pid, (int)getpid());
 	atomic_store(&inflight, 0);
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++)
-		atomic_store_explicit(&requests[i].tid, 0, RLX);
+	/* Timers are not inherited: this thread gets a new one when it
+	 * waits on a loop again (sw_sampler_thread_init). */
+	alt.timer_ok = 0;
+	sw_tls.tick_valid = 0;
 	atomic_store(&stats.taken, 0);
 	atomic_store(&stats.write_failed, 0);
 	atomic_store(&stats.in_shim, 0);
 	atomic_store(&stats.in_loader, 0);
 	atomic_store(&stats.stale, 0);
 	atomic_store(&stats.no_stack, 0);
-	atomic_store(&stats.blocked, 0);
+	atomic_store(&stats.ticks, 0);
 	atomic_store(&stats.chained, 0);
 }
 

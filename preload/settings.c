@@ -22,6 +22,8 @@ struct sw_settings sw_cfg;
 #define SW_DEFAULT_SAMPLE_INTERVAL_NS (10ull * 1000000ull)
 #define SW_DEFAULT_HEARTBEAT_NS	      (10ull * 1000000000ull)
 #define SW_DEFAULT_STACKS_PER_SITE    4u
+#define SW_DEFAULT_MAX_SIZE	      (64ull << 20)
+#define SW_MIN_MAX_SIZE		      (256ull << 10)
 
 /* Look NAME up in envp; NULL when absent. */
 static const char *env_get(char *const *envp, const char *name)
@@ -114,6 +116,49 @@ static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* A size: bytes, or with K, M or G (powers of 1024, "B" and "iB" allowed
+ * after them); -1 for anything else. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > (1ull << 50))
+			return -1;
+	}
+	switch (*p) {
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		p++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		p++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		p++;
+		break;
+	default:
+		break;
+	}
+	if (mult > 1 && *p == 'i')
+		p++;
+	if ((*p == 'B' || *p == 'b') && (mult > 1 || p != s))
+		p++;
+	if (*p || v > (1ull << 50) / mult)
+		return -1; /* a petabyte is no budget */
+	*out = v * mult;
+	return 0;
+}
+
 static void load_bool(int *field, char *const *envp, const char *name,
 		      void (*warn)(const char *))
 {
@@ -188,6 +233,7 @@ void sw_settings_load(struct sw_settings *cfg, char *const *envp,
 	cfg->sample_interval_ns = SW_DEFAULT_SAMPLE_INTERVAL_NS;
 	cfg->heartbeat_ns = SW_DEFAULT_HEARTBEAT_NS;
 	cfg->stacks_per_site = SW_DEFAULT_STACKS_PER_SITE;
+	cfg->max_size = SW_DEFAULT_MAX_SIZE;
 
 	load_bool(&disable, envp, "STALLWATCH_DISABLE", warn);
 	if (disable)
@@ -205,6 +251,17 @@ void sw_settings_load(struct sw_settings *cfg, char *const *envp,
 	load_bool(&cfg->follow, envp, "STALLWATCH_FOLLOW", warn);
 	load_bool(&cfg->sampling, envp, "STALLWATCH_SAMPLE", warn);
 	load_bool(&cfg->poll_loops, envp, "STALLWATCH_POLL_LOOPS", warn);
+
+	/* The per-process disk budget: 0 is "no limit", on purpose only. */
+	v = env_get(envp, "STALLWATCH_MAX_SIZE");
+	if (v) {
+		if (parse_size(v, &n) != 0 || (n && n < SW_MIN_MAX_SIZE))
+			bad_value(warn, "STALLWATCH_MAX_SIZE", v,
+				  "a size such as 64M, 512K or 1G (at least "
+				  "256K), or 0 for no limit");
+		else
+			cfg->max_size = n;
+	}
 
 	v = env_get(envp, "STALLWATCH_STACKS_PER_SITE");
 	if (v) {

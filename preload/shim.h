@@ -51,6 +51,7 @@ struct sw_settings {
 	uint64_t call_threshold_ns;  /* STALLWATCH_CALL_THRESHOLD */
 	uint64_t sample_interval_ns; /* STALLWATCH_SAMPLE_INTERVAL */
 	uint64_t heartbeat_ns;	     /* STALLWATCH_HEARTBEAT */
+	uint64_t max_size; /* STALLWATCH_MAX_SIZE: bytes per process, 0: none */
 	uint32_t stacks_per_site; /* STALLWATCH_STACKS_PER_SITE: stacks per site
 				     per second */
 	char output_dir[1024];	  /* STALLWATCH_OUTPUT */
@@ -81,6 +82,19 @@ struct sw_thread {
 	 * exception unwinding (sampler.c's wrappers): the loader lock may be
 	 * held, so the sampler must not unwind (DESIGN.md, Stacks). */
 	volatile uint32_t in_loader;
+	/* >0 while stack.c runs libunwind: its pipe2() and close() calls
+	 * reach stack.c instead of the kernel (wrap_fd.c). */
+	uint32_t in_unwind;
+	/* Ticks of this thread's CPU-time timer (sampler.c): a wrapper whose
+	 * sleeping call failed with EINTR while it moved retries it. */
+	uint32_t sigs;
+	/* The CPU accounting of the current turn, kept by the timer's
+	 * handler (sampler.c) and read at the turn's end (loop.c): */
+	uint32_t tick_seq;   /* turn_seq of the turn that had a tick */
+	uint32_t tick_valid; /* tick_seq means something */
+	uint64_t turn_cpu0_ns;	 /* thread CPU time when that turn began */
+	uint64_t turn_sampled_ns; /* CPU time its samples stand for */
+	uint64_t turn_call_ns;	  /* time in calls recorded in the turn */
 };
 
 extern SW_TLS struct sw_thread sw_tls;
@@ -109,6 +123,7 @@ struct sw_loop_slot {
 	_Atomic uint64_t born_ns;
 	_Atomic uint64_t last_heartbeat_ns;
 	_Atomic uint64_t hist[SW_HIST_BUCKETS];
+	char thread_name[16]; /* as of the loop's birth, for rotations */
 };
 
 extern struct sw_loop_slot sw_loop_slots[SW_MAX_LOOP_THREADS];
@@ -120,6 +135,9 @@ unsigned sw_loop_slots_used(void);
 void sw_loop_heartbeat(struct sw_loop_slot *slot, uint64_t now_ns, int final);
 /* loop.c: heartbeats for every live loop; at exit with final=1. */
 void sw_loop_heartbeat_all(uint64_t now_ns, int final);
+/* loop.c: a SW_REC_LOOP record for every live loop again (a new trace
+ * file after a rotation).  Async-signal-safe. */
+void sw_loop_reemit_all(uint64_t now_ns);
 
 /* ---- clock --------------------------------------------------------------- */
 
@@ -135,8 +153,6 @@ uint64_t sw_now_ns(void); /* CLOCK_MONOTONIC through the vDSO */
 int sw_emit(const void *rec, size_t len);
 /* A NOTE record (enum sw_note_level) for the report; async-signal-safe. */
 void sw_note(int level, const char *text);
-/* Is fd the trace fd?  close/dup2/dup3/close_range wrappers refuse it. */
-int sw_writer_owns_fd(int fd);
 /* Recording is live (the file is open and no write has failed). */
 int sw_writer_active(void);
 
@@ -163,6 +179,14 @@ int sw_stack_capture_signal(void *ucontext, uint64_t *ips, int max,
 int sw_stack_init(void);
 /* Warm this thread's unwinder up outside any signal handler. */
 void sw_stack_warm_thread(void);
+/*
+ * libunwind's memory-validation pipe (pipe2 on the lowest free fds, closed
+ * and reopened whenever a read on it fails): its pipe2() and close() come
+ * here (wrap_fd.c, while sw_tls.in_unwind), so the pipe lives in the
+ * shim's high range and a number the program owns is never closed.
+ */
+int sw_stack_unw_pipe2(int fds[2], int flags);
+int sw_stack_unw_close(int fd);
 
 /* ---- record.c ------------------------------------------------------------ */
 
@@ -192,6 +216,9 @@ void sw_py_prepare(void);
  * *unknown when it is a Python thread whose frames could not be read.
  */
 int sw_py_capture(struct sw_pyframe *out, int max, int *unknown);
+/* A new trace file (rotation): code objects are written again, with new
+ * ids, the next time a sample meets them.  Async-signal-safe. */
+void sw_py_new_file(void);
 /* Is this condition variable the one CPython waits on to take the GIL? */
 int sw_py_is_gil_cond(const void *cond);
 
@@ -202,44 +229,40 @@ void sw_perfmap_save(const char *trace_path);
 
 /* ---- watchdog.c / sampler.c ---------------------------------------------- */
 
-/* Start the watchdog thread if it is not running (first loop thread; again
- * in a forked child).  Safe to call from any thread, cheap when running. */
+/*
+ * The watchdog thread runs only in programs that already have threads of
+ * their own (a single-threaded program stays single-threaded): it writes
+ * the heartbeats of idle loops and looks at loop threads asleep in a long
+ * turn outside every wrapper (watchdog.c).  Start it if the process has
+ * other threads and it is not running; cheap when running, or when the
+ * process is single-threaded.
+ */
 void sw_watchdog_ensure(void);
 /* After fork in the child: forget the parent's watchdog. */
 void sw_watchdog_atfork_child(void);
-/* Install the sampling signal handler (from the constructor). */
+/* Install the sampling signal handler (when recording starts). */
 void sw_sampler_install(void);
 /*
  * Prepare the calling loop thread for samples: an alternate signal stack
- * (unless the program set one) and a warm unwinder.  Call it when a thread
- * becomes a loop thread, outside signal handlers; idempotent, one TLS test
- * after the first call.  sw_watchdog_ensure() calls it too when the caller
- * has a loop slot.
+ * (unless the program set one), a warm unwinder, and its CPU-time timer.
+ * Call it when a thread starts a loop, outside signal handlers;
+ * idempotent, one TLS test after the first call.
  */
 void sw_sampler_thread_init(void);
+/* A loop thread leaves: delete its timer. */
+void sw_sampler_thread_exit(void);
 /*
  * Destructor, before the final heartbeats and SW_REC_END: the watchdog and
  * the sampler stop writing (waits up to ~100ms for one in flight).
  */
 void sw_watchdog_stop(void);
-/* sampler.c, for watchdog.c: the sampling signal, 0 when sampling is off. */
+/* sampler.c: the sampling signal, 0 when sampling is off. */
 int sw_sampler_signal(void);
-/*
- * sampler.c, for watchdog.c: ask the thread of loop slot `idx` for one
- * sample worth `weight` sample intervals of turn `turn_seq`.  Returns 0
- * when sent, -1 when not (the previous request is still pending: the
- * thread blocks the signal, or has not run yet).
- */
-int sw_sampler_kick(unsigned idx, uint32_t tid, uint32_t turn_seq,
-		    uint32_t weight);
-/*
- * sampler.c, for the wrappers: call right after storing slot->in_wrapper = 1
- * and before the real (possibly sleeping) call.  If the watchdog sent a
- * sample just before, it lands here, in user mode, instead of turning the
- * real call's sleep into EINTR (nanosleep, poll, epoll_wait fail with EINTR
- * even under SA_RESTART).  Costs a fence and two loads.
- */
-void sw_sampler_flush(void);
+/* sampler.c: the calling thread's CPU time (a system call). */
+uint64_t sw_thread_cpu_ns(void);
+/* sampler.c: CPU time the calling thread burnt since its timer's last
+ * tick (a system call); UINT64_MAX without a timer. */
+uint64_t sw_sampler_cpu_since_tick(void);
 /* sampler.c: stop sampling (from sw_watchdog_stop); after fork, reset. */
 void sw_sampler_stop(void);
 void sw_sampler_atfork_child(void);

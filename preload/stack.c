@@ -15,10 +15,15 @@
 #include <libunwind.h>
 
 #include "core.h"
+#include "ownfd.h"
 #include "real.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 #define SW_STR2(x) #x
@@ -34,6 +39,90 @@ static struct {
 	unw_addr_space_t *local_as;
 } unw;
 
+/*
+ * libunwind's memory-validation pipe, as the shim keeps it: in the high
+ * range, registered with ownfd.c.  `ref` is libunwind's own int[2] (the
+ * array it passed to pipe2), rewritten when the pipe moves or a forked
+ * child drops it, so libunwind never reads or writes a number that is not
+ * the shim's (a dropped pipe reads as -1: EBADF, and libunwind asks for a
+ * new one).
+ */
+static struct {
+	int fd[2];
+	int *ref;
+	dev_t dev;
+	ino_t ino;
+} upipe = {{-1, -1}, NULL, 0, 0};
+
+static void upipe_moved(void *arg, int oldfd, int newfd)
+{
+	int i = (int)(intptr_t)arg;
+
+	(void)oldfd;
+	upipe.fd[i] = newfd;
+	if (upipe.ref)
+		__atomic_store_n(&upipe.ref[i], newfd, __ATOMIC_RELEASE);
+}
+
+/* Is our pipe still open under its numbers (not closed by a raw syscall
+ * behind our back and the number reused)? */
+static int upipe_intact(void)
+{
+	struct stat st;
+
+	return upipe.fd[0] >= 0 && upipe.fd[1] >= 0 &&
+	       syscall(SYS_fstat, upipe.fd[0], &st) == 0 &&
+	       st.st_dev == upipe.dev && st.st_ino == upipe.ino &&
+	       syscall(SYS_fstat, upipe.fd[1], &st) == 0 &&
+	       st.st_dev == upipe.dev && st.st_ino == upipe.ino;
+}
+
+int sw_stack_unw_pipe2(int fds[2], int flags)
+{
+	int tmp[2], i, saved = errno;
+	struct stat st;
+
+	upipe.ref = fds;
+	if (upipe_intact())
+		goto give;
+	/* Gone: forget the numbers, closing only what is still ours. */
+	for (i = 0; i < 2; i++) {
+		if (upipe.fd[i] < 0)
+			continue;
+		sw_ownfd_del(upipe.fd[i]);
+		if (syscall(SYS_fstat, upipe.fd[i], &st) == 0 &&
+		    st.st_dev == upipe.dev && st.st_ino == upipe.ino)
+			syscall(SYS_close, upipe.fd[i]);
+		upipe.fd[i] = -1;
+	}
+	if (syscall(SYS_pipe2, tmp, flags | O_CLOEXEC) != 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		upipe.fd[i] = sw_ownfd_move_high(tmp[i]);
+		sw_ownfd_add(upipe.fd[i], upipe_moved, (void *)(intptr_t)i);
+	}
+	if (syscall(SYS_fstat, upipe.fd[0], &st) == 0) {
+		upipe.dev = st.st_dev;
+		upipe.ino = st.st_ino;
+	}
+give:
+	fds[0] = upipe.fd[0];
+	fds[1] = upipe.fd[1];
+	errno = saved;
+	return 0;
+}
+
+int sw_stack_unw_close(int fd)
+{
+	/* Ours: keep it (libunwind's pipe2 that follows gets it back, or a
+	 * fresh pair if it is broken).  Anything else is not the shim's to
+	 * close. */
+	if (fd >= 0 && (fd == upipe.fd[0] || fd == upipe.fd[1]))
+		return 0;
+	errno = EBADF;
+	return -1;
+}
+
 /* The thread's stack, for bounds-checked frame-pointer walks. */
 static SW_TLS uintptr_t stack_lo, stack_hi;
 
@@ -45,6 +134,9 @@ int sw_stack_init(void)
 	if (atomic_load(&unw.state))
 		return atomic_load(&unw.state) > 0 ? 0 : -1;
 	sw_tls.guard++;
+	/* Its set-up (unw_set_caching_policy runs tdep_init) opens the
+	 * validation pipe: in_unwind sends that to sw_stack_unw_pipe2. */
+	sw_tls.in_unwind++;
 	sw_loader_enter();
 	h = SW_REAL(dlopen)("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	sw_loader_leave();
@@ -70,6 +162,7 @@ int sw_stack_init(void)
 	} else {
 		atomic_store(&unw.state, -1);
 	}
+	sw_tls.in_unwind--;
 	sw_tls.guard--;
 	return atomic_load(&unw.state) > 0 ? 0 : -1;
 }
@@ -150,7 +243,9 @@ __attribute__((noinline)) int sw_stack_capture(uint64_t *ips, int max, int skip,
 	if (want > (int)(sizeof(buf) / sizeof(buf[0])))
 		want = (int)(sizeof(buf) / sizeof(buf[0]));
 	sw_tls.guard++;
+	sw_tls.in_unwind++;
 	n = unw.backtrace(buf, want);
+	sw_tls.in_unwind--;
 	sw_tls.guard--;
 	if (n <= drop)
 		return 0;
@@ -184,9 +279,12 @@ int sw_stack_capture_signal(void *ucontext, uint64_t *ips, int max,
 	/* On x86_64 unw_context_t is ucontext_t: start from the interrupted
 	 * registers, flagged as a signal frame so the first IP is not
 	 * treated as a return address. */
+	sw_tls.in_unwind++;
 	if (unw.init_local2(&cursor, (unw_context_t *)uc,
-			    UNW_INIT_SIGNAL_FRAME) < 0)
+			    UNW_INIT_SIGNAL_FRAME) < 0) {
+		sw_tls.in_unwind--;
 		return 0;
+	}
 	do {
 		if (unw.get_reg(&cursor, UNW_REG_IP, &ip) < 0 || !ip)
 			break;
@@ -198,5 +296,6 @@ int sw_stack_capture_signal(void *ucontext, uint64_t *ips, int max,
 		}
 		r = unw.step(&cursor);
 	} while (r > 0);
+	sw_tls.in_unwind--;
 	return n;
 }

@@ -1,14 +1,22 @@
 /*
- * watchdog.c - one thread per process that watches the loop threads'
- * turns (issue 3).
+ * watchdog.c - a thread that watches the loop threads, only in programs
+ * that already have threads of their own.
  *
- * Every sample interval it scans the loop-slot registry (lock-free, see
- * shim.h).  A slot whose turn has run longer than the stall threshold, and
- * whose thread is not inside a wrapper (that call records its own stack)
- * and is running rather than asleep in the kernel (thread_running()), is
- * asked for a sample (sampler.c).  It also writes the heartbeat of a
- * loop that is a quarter interval late with its own (idle, or stuck), so
- * an idle loop of a live service still has current ones.
+ * A single-threaded program stays single-threaded (doc/design.md, "Living
+ * inside the host"): an extra thread would make glibc take its
+ * multi-threaded paths on every cancellable system call, in malloc and in
+ * stdio, and CPython 3.12 warns about os.fork() in a multi-threaded
+ * process.  Samples come from each loop thread's CPU-time timer
+ * (sampler.c); heartbeats from the loop thread at turn boundaries
+ * (loop.c).  Where the program has threads anyway, this thread adds what
+ * only a watcher can do, every max(sample interval, threshold / 2):
+ *   - the heartbeat of a loop that is a quarter interval late (idle, or
+ *     stuck in the kernel), so an idle loop of a live service still has
+ *     current ones;
+ *   - a loop thread asleep in a long turn outside every wrapper is looked
+ *     at once a turn (/proc/self/task/TID/syscall): asleep in I/O on an
+ *     fd the cache calls non-blocking, the cache forgets it
+ *     (check_sleeping_fd).
  *
  * The thread is invisible to the shim and harmless to the host:
  *   - sw_tls.guard is set for its whole life, so its own calls are never
@@ -19,15 +27,12 @@
  *     record is one write(2));
  *   - it is detached and simply dies with the process; sw_watchdog_stop()
  *     (the destructor, before SW_REC_END) makes it stop writing first.
- *
- * Long turns are sampled every interval for the first 10 s, then every
- * 10th interval, then every 100th after 100 s (each sample weighted by the
- * intervals it stands for), so a loop stuck for an hour does not fill the
- * disk.
+ * Its /proc reads open a descriptor for microseconds: another thread of
+ * the program opening one at that instant gets the next number up.
  *
  * fork: the child has no watchdog thread.  sw_watchdog_atfork_child()
  * forgets the parent's, and the child's next sw_watchdog_ensure() starts
- * its own.
+ * its own if the child has threads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,19 +42,18 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "fdcache.h"
 #include "real.h"
-#include "shim.h"
 
 #define WATCHDOG_STACK	(256 * 1024)
-#define SLOW_AFTER_NS	(10ull * 1000000000ull)	 /* then every 10th interval */
-#define SLOWER_AFTER_NS (100ull * 1000000000ull) /* then every 100th */
-#define MAX_TICK_NS	(1000000000ull) /* tick at least every second */
-#define FRESH_NS	(50000ull) /* a thread state older than this is re-read */
+#define MAX_TICK_NS (1000000000ull) /* tick at least every second */
+#define MIN_TICK_NS (10000000ull)   /* and at most every 10 ms */
 
 #define RLX memory_order_relaxed
 
@@ -64,63 +68,8 @@ static int have_proc; /* /proc/self is readable (watchdog thread only) */
 /* Per-slot state, touched by the watchdog thread only. */
 static struct {
 	uint32_t tid, turn_seq;
-	uint64_t ticks; /* ticks seen over the threshold in this turn */
-	int fd_checked; /* check_sleeping_fd() ran in this turn */
+	int fd_checked; /* check_sleeping_fd() found it asleep in this turn */
 } seen[SW_MAX_LOOP_THREADS];
-
-/*
- * Is the thread running (or runnable) right now, rather than asleep in
- * the kernel?  A signal that lands in a sleeping system call the shim
- * does not wrap (a raw syscall(SYS_nanosleep), sigtimedwait, ...) makes it
- * fail with EINTR even under SA_RESTART, and a sleeping thread is not
- * burning CPU anyway.  A thread in user mode when tgkill runs takes the
- * signal before it can enter another system call; what is left is a window
- * of microseconds between this read and the tgkill.
- * Raw system calls: the program may have closed or reused any fd.
- */
-static int thread_running(uint32_t tid)
-{
-	char path[64], buf[512];
-	const char *p;
-	long n;
-	int fd;
-
-	if (!have_proc)
-		return 1; /* no /proc (a bare container): sample regardless */
-	snprintf(path, sizeof(path), "/proc/self/task/%u/stat", tid);
-	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0; /* the thread is gone */
-	n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	/* "tid (comm) S ...": comm may hold ')' and spaces */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'R';
-}
-
-/*
- * thread_running() with a fresh answer: if reading the state took long
- * (this thread was preempted on a busy machine), the state may be stale,
- * so read it again; the tgkill follows within a few hundred nanoseconds.
- */
-static int running_now(uint32_t tid)
-{
-	int tries;
-
-	for (tries = 0; tries < 3; tries++) {
-		uint64_t t0 = sw_now_ns();
-		int running = thread_running(tid);
-
-		if (!running)
-			return 0;
-		if (sw_now_ns() - t0 < FRESH_NS)
-			return 1;
-	}
-	return 0;
-}
 
 /* System calls whose first argument is an fd that the read/write/send/recv
  * wrappers leave untimed when the fd cache says it cannot sleep. */
@@ -159,7 +108,7 @@ static int is_fd_io_syscall(long nr)
  * it: its next calls are looked up again and timed.  The stall at hand
  * is still reported, unexplained, and a note says why.
  */
-static void check_sleeping_fd(uint32_t tid)
+static int check_sleeping_fd(uint32_t tid)
 {
 	char path[64], buf[256], note[256];
 	char *end;
@@ -167,22 +116,24 @@ static void check_sleeping_fd(uint32_t tid)
 	int pfd;
 
 	if (!have_proc)
-		return;
+		return 1;
 	snprintf(path, sizeof(path), "/proc/self/task/%u/syscall", tid);
 	pfd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (pfd < 0)
-		return;
+		return 1;
 	n = syscall(SYS_read, pfd, buf, sizeof(buf) - 1);
 	syscall(SYS_close, pfd);
 	if (n <= 0)
-		return;
+		return 1;
 	buf[n] = 0;
 	nr = strtol(buf, &end, 10); /* "running", or -1 outside a call */
-	if (end == buf || *end != ' ' || !is_fd_io_syscall(nr))
-		return;
+	if (end == buf)
+		return 0; /* running: look again at the next tick */
+	if (*end != ' ' || !is_fd_io_syscall(nr))
+		return 1;
 	fd = strtol(end + 1, NULL, 16);
 	if (fd < 0 || fd >= SW_FDC_SIZE || !sw_fdc_nosleep((int)fd))
-		return;
+		return 1;
 	sw_fdc_forget((int)fd);
 	snprintf(note, sizeof(note),
 		 "fd %ld: a loop thread slept in I/O on it although it was "
@@ -190,14 +141,6 @@ static void check_sleeping_fd(uint32_t tid)
 		 "process?); its calls are timed from now on",
 		 fd);
 	sw_note(SW_NOTE_WARN, note);
-}
-
-static uint32_t stride_for(uint64_t over_ns)
-{
-	if (over_ns >= SLOWER_AFTER_NS)
-		return 100;
-	if (over_ns >= SLOW_AFTER_NS)
-		return 10;
 	return 1;
 }
 
@@ -208,8 +151,7 @@ static void scan(uint64_t now)
 
 	for (i = 0; i < used; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
-		uint32_t tid = atomic_load_explicit(&slot->tid, RLX), seq,
-			 stride;
+		uint32_t tid = atomic_load_explicit(&slot->tid, RLX), seq;
 		uint64_t start;
 
 		if (!tid)
@@ -224,25 +166,10 @@ static void scan(uint64_t now)
 		if (seen[i].tid != tid || seen[i].turn_seq != seq) {
 			seen[i].tid = tid;
 			seen[i].turn_seq = seq;
-			seen[i].ticks = 0;
 			seen[i].fd_checked = 0;
 		}
-		stride = stride_for(now - start - threshold);
-		if (seen[i].ticks++ % stride)
-			continue;
-		/* Still the same turn, still not in a wrapper: the handler
-		 * checks both again on the thread itself. */
-		if (!running_now(tid)) {
-			if (!seen[i].fd_checked) {
-				seen[i].fd_checked = 1;
-				check_sleeping_fd(tid);
-			}
-			continue;
-		}
-		if (atomic_load_explicit(&slot->turn_start_ns, RLX) != start ||
-		    atomic_load_explicit(&slot->in_wrapper, RLX))
-			continue;
-		sw_sampler_kick(i, tid, seq, stride);
+		if (!seen[i].fd_checked)
+			seen[i].fd_checked = check_sleeping_fd(tid);
 	}
 }
 
@@ -284,8 +211,12 @@ static void *watchdog_main(void *arg)
 		syscall(SYS_close, fd);
 	heartbeat =
 	    sw_cfg.heartbeat_ns ? sw_cfg.heartbeat_ns : MAX_TICK_NS * 10;
-	interval = sw_sampler_signal() ? sw_cfg.sample_interval_ns : 0;
-	if (!interval || interval > MAX_TICK_NS)
+	interval = sw_cfg.threshold_ns / 2;
+	if (interval < sw_cfg.sample_interval_ns)
+		interval = sw_cfg.sample_interval_ns;
+	if (interval < MIN_TICK_NS)
+		interval = MIN_TICK_NS;
+	if (interval > MAX_TICK_NS)
 		interval = MAX_TICK_NS;
 	last_beat = sw_now_ns();
 	next = last_beat + interval;
@@ -301,8 +232,7 @@ static void *watchdog_main(void *arg)
 			break;
 		}
 		now = sw_now_ns();
-		if (sw_sampler_signal())
-			scan(now);
+		scan(now);
 		if (now - last_beat >= heartbeat / 4) {
 			last_beat = now;
 			if (sw_writer_active())
@@ -355,11 +285,12 @@ void sw_watchdog_ensure(void)
 {
 	int expect = 0;
 
-	if (sw_tls.slot)
-		sw_sampler_thread_init(); /* one TLS test after the first */
 	if (sw_likely(atomic_load_explicit(&wd_started, RLX)))
 		return;
-	if (!sw_cfg.enabled || atomic_load(&wd_stop))
+	/* glibc's own flag: no thread was ever created in this process. */
+	if (__libc_single_threaded)
+		return;
+	if (!sw_active || atomic_load(&wd_stop))
 		return;
 	if (!atomic_compare_exchange_strong(&wd_started, &expect, 1))
 		return;
@@ -383,18 +314,11 @@ void sw_watchdog_stop(void)
 
 void sw_watchdog_atfork_child(void)
 {
-	struct sw_loop_slot *slot = sw_tls.slot;
-
 	atomic_fetch_add(&wd_gen, 1);
 	atomic_store(&wd_busy, 0);
 	atomic_store(&wd_started, 0);
 	memset(seen, 0, sizeof(seen));
 	sw_sampler_atfork_child();
-	/* The forking thread may be a loop thread that runs on in the child
-	 * without ever becoming one again: start the child's watchdog now.
-	 * (glibc has reset its locks before running fork handlers.) */
-	if (slot && atomic_load(&slot->loop_id))
-		sw_watchdog_ensure();
 }
 
 /*

@@ -8,14 +8,19 @@
 #include "core.h"
 #include "real.h"
 
+/* A wait that one of the shim's timer ticks interrupted on its way into
+ * the kernel is made again (core.h, sw_call_interrupted); errno is the
+ * program's again. */
 #define SW_LOOP_WAIT(call, epfd, capable, real_call)                \
 	do {                                                        \
 		struct sw_wait w_;                                  \
-		int r_;                                             \
+		int r_, e_ = errno;                                 \
 		if (sw_loop_wait_begin(&w_, call, epfd, capable) == \
 		    SW_WAIT_PASS)                                   \
 			return real_call;                           \
-		r_ = real_call;                                     \
+		while ((r_ = real_call) == -1 &&                    \
+		       sw_loop_wait_interrupted(&w_, r_))           \
+			errno = e_;                                 \
 		sw_loop_wait_end(&w_, SW_CALLER);                   \
 		return r_;                                          \
 	} while (0)

@@ -1,9 +1,11 @@
 /*
  * wrap_fd.c - closing and duplicating fds, pipes.
  *
- * The trace fd is not the program's: closing it fails with EBADF as if it
- * were not open, close_range/closefrom close everything around it, and
- * dup2/dup3 onto its number first move it elsewhere.  A program that
+ * The shim's own fds (ownfd.c) are not the program's: closing one fails
+ * with EBADF as if it were not open, close_range/closefrom close
+ * everything around them, and dup2/dup3 onto one first move it elsewhere.
+ * libunwind's own pipe2() and close() calls (made while the shim unwinds,
+ * sw_tls.in_unwind) go to stack.c, which keeps its pipe in that range.  A program that
  * closes every fd and opens its own data file can never receive our
  * bytes.  Closing a loop's epoll fd ends that loop (loop.c).  All of
  * these keep the fd cache true.
@@ -11,6 +13,7 @@
 #undef _FORTIFY_SOURCE
 #include "core.h"
 #include "fdcache.h"
+#include "ownfd.h"
 #include "real.h"
 
 #include <fcntl.h>
@@ -35,7 +38,9 @@ SW_EXPORT int close(int fd)
 {
 	int r;
 
-	if (sw_unlikely(sw_writer_owns_fd(fd))) {
+	if (sw_unlikely(sw_tls.in_unwind))
+		return sw_stack_unw_close(fd);
+	if (sw_unlikely(sw_ownfd_owns(fd))) {
 		errno = EBADF;
 		return -1;
 	}
@@ -68,15 +73,23 @@ static int close_range_part(unsigned first, unsigned last, int flags, int raw)
 
 static int do_close_range(unsigned first, unsigned last, int flags, int raw)
 {
-	int ours = sw_writer_fd(), r = 0;
+	int ours[8], n = sw_ownfd_sorted(ours, 8), i, r = 0;
+	unsigned lo = first;
 
-	if (ours < 0 || (unsigned)ours < first || (unsigned)ours > last)
-		return close_range_part(first, last, flags, raw);
-	/* Close everything around the trace fd. */
-	if ((unsigned)ours > first)
-		r = close_range_part(first, (unsigned)ours - 1, flags, raw);
-	if (r == 0 && (unsigned)ours < last)
-		r = close_range_part((unsigned)ours + 1, last, flags, raw);
+	/* Close everything around the shim's own fds. */
+	for (i = 0; i < n && r == 0; i++) {
+		unsigned fd = (unsigned)ours[i];
+
+		if (fd < lo || fd > last)
+			continue;
+		if (fd > lo)
+			r = close_range_part(lo, fd - 1, flags, raw);
+		if (fd == UINT_MAX)
+			return r;
+		lo = fd + 1;
+	}
+	if (r == 0 && lo <= last)
+		r = close_range_part(lo, last, flags, raw);
 	return r;
 }
 
@@ -87,13 +100,17 @@ SW_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 SW_EXPORT void closefrom(int lowfd)
 {
+	int ours[8], n = sw_ownfd_sorted(ours, 8), i, saved = errno;
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
-	int ours = sw_writer_fd(), saved = errno;
 
-	if (ours >= 0 && (unsigned)ours >= low) {
-		if ((unsigned)ours > low)
-			close_range_part(low, (unsigned)ours - 1, 0, 0);
-		low = (unsigned)ours + 1;
+	for (i = 0; i < n; i++) {
+		unsigned fd = (unsigned)ours[i];
+
+		if (fd < low)
+			continue;
+		if (fd > low)
+			close_range_part(low, fd - 1, 0, 0);
+		low = fd + 1;
 	}
 	sw_loop_range_closed(low, UINT_MAX);
 	errno = saved;
@@ -105,7 +122,7 @@ SW_EXPORT int dup(int fd)
 {
 	int r;
 
-	if (sw_unlikely(sw_writer_owns_fd(fd))) {
+	if (sw_unlikely(sw_ownfd_owns(fd))) {
 		errno = EBADF;
 		return -1;
 	}
@@ -118,10 +135,10 @@ SW_EXPORT int dup(int fd)
 /* dup2/dup3 onto newfd: our fd moves away first. */
 static inline void before_dup_onto(int newfd)
 {
-	if (sw_unlikely(sw_writer_owns_fd(newfd))) {
+	if (sw_unlikely(sw_ownfd_owns(newfd))) {
 		int saved = errno;
 
-		sw_writer_evacuate(newfd);
+		sw_ownfd_evacuate(newfd);
 		errno = saved;
 	}
 }
@@ -140,7 +157,7 @@ SW_EXPORT int dup2(int oldfd, int newfd)
 {
 	int r;
 
-	if (sw_unlikely(sw_writer_owns_fd(oldfd))) {
+	if (sw_unlikely(sw_ownfd_owns(oldfd))) {
 		errno = EBADF;
 		return -1;
 	}
@@ -155,7 +172,7 @@ SW_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int r;
 
-	if (sw_unlikely(sw_writer_owns_fd(oldfd))) {
+	if (sw_unlikely(sw_ownfd_owns(oldfd))) {
 		errno = EBADF;
 		return -1;
 	}
@@ -179,7 +196,11 @@ SW_EXPORT int pipe(int fds[2])
 
 SW_EXPORT int pipe2(int fds[2], int flags)
 {
-	int r = SW_REAL(pipe2)(fds, flags);
+	int r;
+
+	if (sw_unlikely(sw_tls.in_unwind))
+		return sw_stack_unw_pipe2(fds, flags);
+	r = SW_REAL(pipe2)(fds, flags);
 
 	if (r == 0) {
 		sw_fdc_set(fds[0], SW_FD_PIPE, flags & O_NONBLOCK);
@@ -204,7 +225,7 @@ __attribute__((used)) long sw_syscall_slow(long nr, long a1, long a2, long a3,
 
 	switch (nr) {
 	case SYS_close:
-		if (sw_unlikely(sw_writer_owns_fd(fd))) {
+		if (sw_unlikely(sw_ownfd_owns(fd))) {
 			errno = EBADF;
 			return -1;
 		}
@@ -215,7 +236,7 @@ __attribute__((used)) long sw_syscall_slow(long nr, long a1, long a2, long a3,
 		return r;
 	case SYS_dup2:
 	case SYS_dup3:
-		if (sw_unlikely(sw_writer_owns_fd(fd))) {
+		if (sw_unlikely(sw_ownfd_owns(fd))) {
 			errno = EBADF;
 			return -1;
 		}
@@ -247,7 +268,12 @@ __asm__(".text\n"
 	"	je 1f\n"
 	"	cmpq $436, %rdi\n" /* SYS_close_range */
 	"	je 1f\n"
-	"	movq sw_real_syscall(%rip), %rax\n"
+	/* extras: numbers that can sleep go to wrap_syscall.c */
+	"	cmpq $511, %rdi\n"
+	"	ja 2f\n"
+	"	btq %rdi, sw_syscall_timed_map(%rip)\n"
+	"	jc sw_syscall_timed\n"
+	"2:	movq sw_real_syscall(%rip), %rax\n"
 	"	testq %rax, %rax\n"
 	"	jz 1f\n"
 	"	jmp *%rax\n"

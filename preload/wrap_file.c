@@ -8,6 +8,7 @@
 #undef _FORTIFY_SOURCE
 #include "core.h"
 #include "fdcache.h"
+#include "ownfd.h"
 #include "real.h"
 
 #include <fcntl.h>
@@ -154,7 +155,7 @@ static int do_fcntl(__typeof__(fcntl) *real, int fd, int cmd, void *arg,
 	struct sw_call_ctx c;
 	int r;
 
-	if (sw_unlikely(sw_writer_owns_fd(fd))) {
+	if (sw_unlikely(sw_ownfd_owns(fd))) {
 		errno = EBADF; /* as if the shim were not there */
 		return -1;
 	}
@@ -218,7 +219,7 @@ SW_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (sw_unlikely(sw_writer_owns_fd(fd))) {
+	if (sw_unlikely(sw_ownfd_owns(fd))) {
 		errno = EBADF;
 		return -1;
 	}

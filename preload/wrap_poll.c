@@ -24,7 +24,7 @@ static int poll_is_boundary(void)
 {
 	struct sw_loop_slot *slot = sw_tls.slot;
 
-	return sw_active && !sw_tls.guard &&
+	return (sw_active || sw_armed) && !sw_tls.guard &&
 	       (!slot ||
 		atomic_load_explicit(&slot->epfd, memory_order_relaxed) < 0);
 }
@@ -36,7 +36,10 @@ static int poll_is_boundary(void)
 			int r_;                                             \
 			if (sw_loop_wait_begin(&w_, call, SW_POLL_LOOP_KEY, \
 					       capable) != SW_WAIT_PASS) {  \
-				r_ = real_call;                             \
+				int e_ = errno;                             \
+				while ((r_ = real_call) == -1 &&            \
+				       sw_loop_wait_interrupted(&w_, r_))   \
+					errno = e_;                         \
 				sw_loop_wait_end(&w_, SW_CALLER);           \
 				return r_;                                  \
 			}                                                   \

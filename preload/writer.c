@@ -5,15 +5,16 @@
  * Every write is a raw syscall on an fd kept high and close-on-exec.
  * Before each write the fd is checked (fstat dev/ino) to still be our
  * file, so a program that closed every fd behind our back (a raw syscall)
- * and opened its own data file never receives our bytes.  The close/dup2
- * wrappers ask sw_writer_owns_fd() and sw_writer_evacuate() so that the
- * program cannot close or overwrite it to begin with.
+ * and opened its own data file never receives our bytes.  The fd is one
+ * of the shim's own (ownfd.c), so that the program cannot close or
+ * overwrite it to begin with.
  *
  * On any failure (disk full, fd gone, file size limit) recording stops for
  * good with one warning; the host runs on.  Writers in flight are counted
  * so that moving the fd (dup2 onto it) waits for them.
  */
 #include "core.h"
+#include "ownfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,19 +26,26 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Trace fds live at or above this (or half the fd limit, if lower). */
-#define SW_TRACE_FD_MIN 900
-
 static _Atomic int trace_fd = -1;
 static _Atomic int stopped;	 /* 1 after a failure: no more writes */
 static _Atomic int inflight;	 /* sw_emit calls between fd load and write */
 static _Atomic uint64_t written; /* bytes in the file */
 static _Atomic uint64_t dropped; /* records not written */
-static _Atomic int moving;	 /* one evacuation at a time */
 static pid_t trace_pid;		 /* the process the file belongs to */
+/* The size budget (STALLWATCH_MAX_SIZE): see rotate(). */
+static _Atomic int rotating;	/* one rotation at a time */
+static SW_TLS int rotating_here; /* this thread writes the new file's head */
+static SW_TLS int in_emit;	/* this thread is inside sw_emit */
+static char head[sizeof(struct sw_preamble) + 3 * SW_MAX_STR + 256];
+static size_t head_len; /* preamble + process record, for rotations */
+static uint64_t file_start_ns, prev_start_ns, prev_end_ns, prev_bytes;
+static uint64_t drop_bytes, drop_first_ns, drop_last_ns;
+static uint32_t rotations;
 static dev_t trace_dev;
 static ino_t trace_ino;
 static char trace_path[1200];
+
+static void trace_fd_moved(void *arg, int oldfd, int newfd);
 
 static long sys_close(int fd)
 {
@@ -60,17 +68,6 @@ int sw_writer_active(void)
 {
 	return atomic_load_explicit(&trace_fd, memory_order_relaxed) >= 0 &&
 	       !atomic_load_explicit(&stopped, memory_order_relaxed);
-}
-
-int sw_writer_owns_fd(int fd)
-{
-	return fd >= 0 &&
-	       fd == atomic_load_explicit(&trace_fd, memory_order_relaxed);
-}
-
-int sw_writer_fd(void)
-{
-	return atomic_load_explicit(&trace_fd, memory_order_relaxed);
 }
 
 const char *sw_writer_path(void)
@@ -97,6 +94,98 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The size budget.  Each process's trace may take STALLWATCH_MAX_SIZE
+ * bytes in all: when the current file would pass half of it, it becomes
+ * `<file>.1` (replacing the older one, whose data are then dropped) and a
+ * fresh file starts that stands alone: preamble and process record,
+ * modules, live loops written again (Python code objects are written
+ * again as samples meet them), then a SW_REC_DROPPED record that says
+ * cumulatively what no kept file holds any more.  So the newest data
+ * survive, and the two files never hold more than the budget (plus one
+ * record).  Async-signal-safe: system calls and memory only.  A thread
+ * that finds another rotating drops its record (counted); a signal
+ * handler that interrupted this thread's own sw_emit does not rotate
+ * (the next record will).
+ */
+static int rotate(size_t len)
+{
+	char old[sizeof(trace_path) + 4];
+	struct sw_rec_dropped d;
+	int expect = 0, fd, oldfd, spins;
+	uint64_t now, half = sw_cfg.max_size / 2;
+	struct stat st;
+
+	if (!atomic_compare_exchange_strong(&rotating, &expect, 1))
+		return -1;
+	if (atomic_load(&written) + len <= half)
+		goto done; /* another thread just rotated */
+	/* Writers that loaded the fd before we set `rotating` finish. */
+	for (spins = 0; atomic_load(&inflight) > 0 && spins < 1000000; spins++)
+		sched_yield();
+	now = sw_now_ns();
+	snprintf(old, sizeof(old), "%s.1", trace_path);
+	if (syscall(SYS_renameat, AT_FDCWD, trace_path, AT_FDCWD, old) != 0) {
+		stop("cannot rotate", errno);
+		goto done;
+	}
+	if (rotations) {
+		/* The older .1 is gone now. */
+		drop_bytes += prev_bytes;
+		if (!drop_first_ns)
+			drop_first_ns = prev_start_ns;
+		drop_last_ns = prev_end_ns;
+	}
+	prev_start_ns = file_start_ns;
+	prev_end_ns = now;
+	prev_bytes = atomic_load(&written);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, trace_path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+	if (fd < 0) {
+		stop("cannot create", errno);
+		goto done;
+	}
+	fd = sw_ownfd_move_high(fd);
+	if (syscall(SYS_fstat, fd, &st) != 0) {
+		syscall(SYS_close, fd);
+		stop("cannot create", errno);
+		goto done;
+	}
+	oldfd = atomic_load(&trace_fd);
+	trace_dev = st.st_dev;
+	trace_ino = st.st_ino;
+	atomic_store(&trace_fd, fd);
+	sw_ownfd_add(fd, trace_fd_moved, NULL);
+	if (oldfd >= 0) {
+		sw_ownfd_del(oldfd);
+		syscall(SYS_close, oldfd);
+	}
+	atomic_store(&written, 0);
+	file_start_ns = now;
+	rotations++;
+	/* The new file's head, written by this thread past the budget
+	 * check. */
+	rotating_here = 1;
+	sw_emit(head, head_len);
+	sw_modules_replay();
+	sw_loop_reemit_all(now);
+	sw_py_new_file();
+	memset(&d, 0, sizeof(d));
+	d.h.type = SW_REC_DROPPED;
+	d.h.size = sizeof(d);
+	d.time_ns = now;
+	d.bytes = drop_bytes;
+	d.first_dropped_ns = drop_first_ns;
+	d.last_dropped_ns = drop_last_ns;
+	d.rotations = rotations;
+	sw_emit(&d, sizeof(d));
+	rotating_here = 0;
+done:
+	atomic_store(&rotating, 0);
+	return 0;
+}
+
 int sw_emit(const void *rec, size_t len)
 {
 	int saved = errno, fd, err;
@@ -117,6 +206,16 @@ int sw_emit(const void *rec, size_t len)
 		errno = saved;
 		return -1;
 	}
+	if (sw_cfg.max_size && !rotating_here && !in_emit) {
+		if (sw_unlikely(atomic_load(&rotating)) ||
+		    (atomic_load(&written) + len > sw_cfg.max_size / 2 &&
+		     rotate(len) != 0)) {
+			atomic_fetch_add(&dropped, 1);
+			errno = saved;
+			return -1;
+		}
+	}
+	in_emit++;
 	atomic_fetch_add(&inflight, 1);
 	fd = atomic_load(&trace_fd);
 	if (fd < 0)
@@ -146,10 +245,12 @@ int sw_emit(const void *rec, size_t len)
 		goto drop;
 	}
 	atomic_fetch_sub(&inflight, 1);
+	in_emit--;
 	errno = saved;
 	return 0;
 drop:
 	atomic_fetch_sub(&inflight, 1);
+	in_emit--;
 	atomic_fetch_add(&dropped, 1);
 	errno = saved;
 	return -1;
@@ -187,19 +288,14 @@ int sw_writer_start(const void *process_rec, size_t len)
 	pre.byte_order = 0x01020304u;
 	memcpy(buf, &pre, sizeof(pre));
 	memcpy(buf + sizeof(pre), process_rec, len);
+	if (sizeof(pre) + len <= sizeof(head)) {
+		memcpy(head, buf, sizeof(pre) + len);
+		head_len = sizeof(pre) + len;
+	}
+	file_start_ns = sw_now_ns();
+	rotations = 0;
+	drop_bytes = drop_first_ns = drop_last_ns = prev_bytes = 0;
 	return sw_emit(buf, sizeof(pre) + len);
-}
-
-/* Lowest fd number to move the trace fd to: high, but under the limit. */
-static int high_fd_floor(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-		return SW_TRACE_FD_MIN;
-	if (rl.rlim_cur > 2 * SW_TRACE_FD_MIN)
-		return SW_TRACE_FD_MIN;
-	return (int)(rl.rlim_cur / 2);
 }
 
 /* Is the output directory usable?  The default one lives in /tmp, where
@@ -222,7 +318,7 @@ static int check_dir(const char *dir, int is_default)
 int sw_writer_open(const char *dir, const char *comm, int pid)
 {
 	char def[64];
-	int fd = -1, high, err, n;
+	int fd = -1, err, n;
 	struct stat st;
 
 	snprintf(def, sizeof(def), "/tmp/stallwatch-%u", (unsigned)getuid());
@@ -254,11 +350,7 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 		trace_path[0] = 0;
 		return -1;
 	}
-	high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
-	if (high >= 0) {
-		sys_close(fd);
-		fd = high;
-	}
+	fd = sw_ownfd_move_high(fd);
 	if (syscall(SYS_fstat, fd, &st) != 0) {
 		sys_close(fd);
 		return -1;
@@ -270,51 +362,38 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 	atomic_store(&dropped, 0);
 	atomic_store(&stopped, 0);
 	atomic_store(&trace_fd, fd);
+	sw_ownfd_add(fd, trace_fd_moved, NULL);
 	return 0;
+}
+
+/*
+ * ownfd.c: the program dup2'ed onto the trace fd's number (newfd: where
+ * it moved, -1: nowhere), or a forked child dropped it.  A writer that
+ * loaded the old number may still be about to write through it: let it
+ * finish before the number changes hands.
+ */
+static void trace_fd_moved(void *arg, int oldfd, int newfd)
+{
+	int spins;
+
+	(void)arg;
+	(void)oldfd;
+	if (newfd < 0 && (pid_t)syscall(SYS_getpid) == trace_pid)
+		stop("no fd left to move the trace to; closing", EMFILE);
+	atomic_store(&trace_fd, newfd);
+	for (spins = 0; atomic_load(&inflight) > 0 && spins < 1000000; spins++)
+		sched_yield();
 }
 
 void sw_writer_atfork_child(void)
 {
-	int fd = atomic_exchange(&trace_fd, -1);
-
-	/* The parent keeps writing to the shared file; the child only drops
-	 * its copy of the descriptor. */
-	if (fd >= 0)
-		sys_close(fd);
+	/* The parent keeps writing to the shared file; the child's copy of
+	 * the descriptor is closed by sw_ownfd_atfork_child(). */
+	atomic_store(&trace_fd, -1);
 	atomic_store(&inflight, 0);
-	atomic_store(&moving, 0);
+	atomic_store(&rotating, 0);
+	in_emit = 0;
+	rotating_here = 0;
 	trace_path[0] = 0;
 }
 
-void sw_writer_evacuate(int fd)
-{
-	int expected = 0, nfd, spins;
-
-	while (!atomic_compare_exchange_weak(&moving, &expected, 1)) {
-		expected = 0;
-		sched_yield();
-	}
-	if (!sw_writer_owns_fd(fd))
-		goto out;
-	nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
-	if (nfd < 0)
-		nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-	if (nfd < 0) {
-		/* Nowhere to go: give the number to the program. */
-		stop("no fd left to move the trace to; closing", errno);
-		atomic_store(&trace_fd, -1);
-		goto wait;
-	}
-	atomic_store(&trace_fd, nfd);
-wait:
-	/* A writer that loaded the old number may still be about to write
-	 * through it: let it finish before the number changes hands. */
-	for (spins = 0; atomic_load(&inflight) > 0 && spins < 1000000; spins++)
-		sched_yield();
-	/* The caller's dup2 replaces the old number (closing our copy); if
-	 * it fails, the old number stays open but unused: close it now so
-	 * the state is the same either way. */
-	sys_close(fd);
-out:
-	atomic_store(&moving, 0);
-}

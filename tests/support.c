@@ -181,7 +181,9 @@ json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
 	return NULL;
 }
 
-int sw_t_count_traces(const char *dir)
+/* Traces in dir and, one level down, in the run directories that
+ * `stallwatch run -o dir` makes. */
+static int count_traces(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -193,9 +195,22 @@ int sw_t_count_traces(const char *dir)
 		size_t l = strlen(e->d_name);
 		if (l > 8 && strcmp(e->d_name + l - 8, ".swtrace") == 0)
 			n++;
+		else if (depth && e->d_type == DT_DIR && e->d_name[0] != '.') {
+			char sub[4096];
+			int k;
+
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			k = count_traces(sub, depth - 1);
+			n += k > 0 ? k : 0;
+		}
 	}
 	closedir(d);
 	return n;
+}
+
+int sw_t_count_traces(const char *dir)
+{
+	return count_traces(dir, 1);
 }
 
 int sw_t_have(const char *path_or_cmd)
@@ -293,6 +308,29 @@ int sw_t_count_lines(const char *s, const char *needle)
 		s = nl ? nl + 1 : s + len;
 	}
 	return n;
+}
+
+int sw_t_marker_line(const char *rel, const char *name)
+{
+	char buf[1024], want[128];
+	FILE *f = fopen(sw_t_src(rel), "r");
+	int line = 0;
+
+	ck_assert_msg(f != NULL, "%s not found", rel);
+	snprintf(want, sizeof(want), "LINE:%s\n", name);
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t n = strlen(buf), w = strlen(want);
+
+		line++;
+		if (n >= w && !strcmp(buf + n - w, want) &&
+		    (n == w || buf[n - w - 1] == ' ')) {
+			fclose(f);
+			return line;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("no marker LINE:%s in %s", name, rel);
+	return -1;
 }
 
 const char *sw_t_preload(const char *dir)

@@ -37,7 +37,7 @@ json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
 /* Does any frame of the site have this function (and file suffix / line)? */
 json_t *sw_t_site_frame(json_t *site, const char *function,
 			const char *file_suffix, int line);
-/* Number of trace files (*.swtrace) in dir. */
+/* Number of trace files (*.swtrace) in dir and in its run directories. */
 int sw_t_count_traces(const char *dir);
 /* Is this interpreter/program present?  (for skips with a message) */
 int sw_t_have(const char *path_or_cmd);
@@ -73,6 +73,10 @@ const char *sw_t_pyenv(const char *version);
 char *sw_t_slurp(const char *path, size_t *len);
 /* Lines of s that contain needle. */
 int sw_t_count_lines(const char *s, const char *needle);
+/* The line of $SW_ROOT/rel that ends with "# LINE:name" or "// LINE:name"
+ * (test programs mark planted lines so they can move); aborts the test
+ * when there is none. */
+int sw_t_marker_line(const char *rel, const char *name);
 /* JSON dump of a value to stderr, for failure diagnosis. */
 void sw_t_dump(const char *label, json_t *value);
 

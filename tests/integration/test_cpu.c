@@ -405,7 +405,9 @@ START_TEST(test_stress_dlopen)
 	long long cpu, taken = 0, in_loader = 0;
 	int rc;
 
-	snprintf(cmd, sizeof(cmd), "'%s' 5 2",
+	/* 8 s: samples are CPU-time ticks (about 4 ms apart at 1 ms), and
+	 * nearly all land in the loader or unwinder, where they are skipped. */
+	snprintf(cmd, sizeof(cmd), "'%s' 8 2",
 		 sw_t_build("tests/progs/dlopen_stress"));
 	rc = sw_t_sh(&out,
 		     "STALLWATCH_SAMPLE_INTERVAL=1ms timeout -s KILL 40 '%s' "

@@ -49,6 +49,7 @@ static void assert_defaults(const struct sw_settings *cfg)
 	ck_assert_uint_eq(cfg->sample_interval_ns, 10000000ull);
 	ck_assert_uint_eq(cfg->heartbeat_ns, 10000000000ull);
 	ck_assert_uint_eq(cfg->stacks_per_site, 4);
+	ck_assert_uint_eq(cfg->max_size, 64ull << 20);
 	ck_assert_str_eq(cfg->output_dir, dir);
 }
 
@@ -274,6 +275,43 @@ START_TEST(test_durations)
 }
 END_TEST
 
+/* STALLWATCH_MAX_SIZE: bytes or K/M/G, 0 for no limit, at least 256K. */
+START_TEST(test_max_size)
+{
+	static const struct {
+		const char *v;
+		uint64_t want; /* 1: rejected, the default stays */
+	} cases[] = {
+	    {"64M", 64ull << 20},  {"512K", 512ull << 10},
+	    {"1G", 1ull << 30},	   {"2GiB", 2ull << 30},
+	    {"300kb", 300ull << 10}, {"1048576", 1048576},
+	    {"0", 0},		   {"100K", 1},
+	    {"12", 1},		   {"M", 1},
+	    {"5X", 1},		   {"-1M", 1},
+	    {"", 1},		   {"99999999999999999G", 1},
+	    {"1000000000000G", 1},
+	};
+	char buf[64], *env[] = {buf, NULL};
+	struct sw_settings cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "STALLWATCH_MAX_SIZE=%s",
+			 cases[i].v);
+		cfg = load(env);
+		if (cases[i].want == 1) {
+			ck_assert_msg(cfg.max_size == 64ull << 20, "%s", buf);
+			ck_assert_int_eq(nwarnings, 1);
+			ck_assert_ptr_nonnull(
+			    strstr(warnings[0], "STALLWATCH_MAX_SIZE"));
+		} else {
+			ck_assert_msg(cfg.max_size == cases[i].want, "%s", buf);
+			ck_assert_int_eq(nwarnings, 0);
+		}
+	}
+}
+END_TEST
+
 Suite *sw_suite_settings(void)
 {
 	Suite *s = suite_create("settings");
@@ -287,6 +325,7 @@ Suite *sw_suite_settings(void)
 	tcase_add_test(tc, test_several_bad_values);
 	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_max_size);
 	suite_add_tcase(s, tc);
 	return s;
 }
