@@ -6,8 +6,8 @@
 # so `make check` never half-works on a machine that lacks a package.
 set -eu
 
-build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check libjansson-dev xxd $build_pkgs libncurses-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev"
-test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop python3-requests redis-server nodejs chromium procps memcached python3-pytest python3-pytest-asyncio nginx curl redis-tools libxml2-utils $test_pkgs tmux groff-base man-db"
+build_pkgs="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev check libjansson-dev xxd libncurses-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev"
+test_pkgs="python3 python3-dev python3-aiohttp python3-uvloop python3-requests redis-server nodejs chromium procps memcached python3-pytest python3-pytest-asyncio nginx curl redis-tools libxml2-utils tmux groff-base man-db"
 bench_pkgs="wrk strace redis-tools valgrind linux-perf time"
 fuzz_pkgs="clang libclang-rt-14-dev"
 # make check-consumers: promtool and Prometheus, go tool pprof, tmux
