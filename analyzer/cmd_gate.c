@@ -1,15 +1,20 @@
 /*
  * cmd_gate.c - `stallwatch gate`: the CI verdict on a run's traces.
  *
- * Loads the traces like `report`, checks them against the budgets given
- * on the command line, and prints one compiler-style line per violation
- * ("file:line: error: what happened ...") so that editors and CI logs link
- * to the code, then a one-line summary.  Exit 0 within budget, 1 over
- * budget, 2 for a usage error, unreadable input or a bad duration.
+ * Loads the traces like `report` (or first runs `-- CMD` under the shim,
+ * with run_child.c, and loads that run), checks them against the budgets
+ * given on the command line, and prints one compiler-style line per
+ * violation ("file:line: error: what happened ...") naming the site's
+ * place, so that editors and CI logs link to the code, then a one-line
+ * summary.  Exit 0 within budget, 1 over budget or no event loop seen, 2
+ * for a usage error, unreadable input or a bad duration; after `-- CMD`,
+ * a failing CMD's own status (doc/design.md, "run").  The JUnit file is
+ * gate_junit.c's.
  *
  * Violations are grouped: the same rule broken by the same site on the
- * same loop thread of the same process is one line with a count and the
- * worst duration, so a call made 10,000 times is one line, not 10,000.
+ * same loop thread of the same process, in the same test, is one line
+ * with a count and the worst duration, so a call made 10,000 times is one
+ * line, not 10,000.
  *
  * What each budget looks at:
  *   --max-stall D     every recorded stall longer than D (located at the
@@ -23,57 +28,47 @@
  *                     all three hold up the loop; CPU stalls do not count
  *                     (use --max-stall for them);
  *   --max-lag-p99 D   every loop whose p99 turn length exceeds D.
- * --allow FILE exempts sites (and stalls all of whose sites are exempt).
+ * --allow FILE exempts the sites a line names (place, or any frame of the
+ * stack), and the stalls such a site explains.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "gate.h"
 #include "html_escape.h"
 #include "model.h"
+#include "place.h"
+#include "run_child.h"
+#include "run_dir.h"
 #include "sw_duration.h"
 #include "sw_trace.h"
+#include "util.h"
 
-enum rule { R_STALL, R_TURN, R_BLOCKING, R_NO_BLOCKING, R_LAG, R__COUNT };
-static const char *const rule_names[R__COUNT] = {
+const char *const sw_gate_rule_names[R__COUNT] = {
     "max-stall", "max-stall", "max-blocking", "no-blocking", "max-lag-p99",
-};
-
-struct violation {
-	enum rule rule;
-	long site;    /* index into rep->sites, -1 for none */
-	long process; /* -1 when unknown */
-	long loop;    /* index into that process's loops, -1 when unknown */
-	uint32_t tid;
-	uint64_t count, total_ns, worst_ns;
-};
-
-struct gate {
-	uint64_t max_stall, max_blocking, max_lag;
-	int have_stall, have_blocking, no_blocking, have_lag;
-	char **allow; /* globs */
-	size_t nallow;
-	const char *junit;
-	int quiet;
-	const struct sw_report *rep;
-	struct violation *v;
-	size_t nv, capv;
-	uint64_t allowed; /* occurrences exempted by --allow */
-	char cwd[4096];
 };
 
 static void usage(FILE *out)
 {
 	fputs(
-	    "usage: stallwatch gate [options] PATH...\n"
+	    "usage: stallwatch gate [budgets] [options] PATH...\n"
+	    "       stallwatch gate [budgets] [options] [run options] -- CMD "
+	    "[ARGS...]\n"
 	    "\n"
-	    "Check the traces in PATH (trace files or directories of them)\n"
-	    "against budgets; one line per violation, then a summary.\n"
+	    "Check the traces in PATH (trace files, a run's directory, or the\n"
+	    "output directory of `stallwatch run`, whose newest run is taken)\n"
+	    "against budgets; one line per violation, then a summary.  With\n"
+	    "-- CMD, run CMD under the shim first (as `stallwatch run` does)\n"
+	    "and judge that run.\n"
 	    "\n"
 	    "budgets (at least one):\n"
 	    "  --max-stall D     no loop turn may last longer than D\n"
@@ -81,28 +76,51 @@ static void usage(FILE *out)
 	    "longer than D\n"
 	    "  --no-blocking     no blocking call on a loop at all (strict "
 	    "audit; run\n"
-	    "                    with `stallwatch run --strict` to see fast "
-	    "ones too);\n"
-	    "                    private loops and GIL waits count, CPU stalls "
-	    "do not\n"
+	    "                    with --strict to see fast ones too); private "
+	    "loops\n"
+	    "                    and GIL waits count, CPU stalls do not\n"
 	    "  --max-lag-p99 D   no loop's p99 turn length may exceed D\n"
 	    "options:\n"
-	    "  --allow FILE      exempt sites: one glob per line (fnmatch), "
-	    "`#` comment\n"
-	    "                    lines; a site is exempt when a glob matches a "
-	    "frame's\n"
-	    "                    function, its file:line, its module (path or "
-	    "file\n"
-	    "                    name), or the site's call\n"
-	    "  --junit FILE      also write JUnit XML: a testcase per process "
-	    "and loop\n"
+	    "  --allow FILE      exempt what a line names: one glob per line "
+	    "(fnmatch),\n"
+	    "                    `#` comments; it matches a site's place, the "
+	    "function,\n"
+	    "                    file:line (full, relative or base name), or "
+	    "module of\n"
+	    "                    any frame of its stack, or the blocking call; "
+	    "a stall\n"
+	    "                    is exempt when the site that explains it is\n"
+	    "  --allow-no-loop   pass when no process ran an event loop (by "
+	    "default\n"
+	    "                    that fails: nothing was checked)\n"
+	    "  --junit FILE      also write JUnit XML (atomically): one "
+	    "testcase per\n"
+	    "                    test that ran on a loop when the run names "
+	    "tests\n"
+	    "                    (pytest, node --test, Jest...), else one per "
+	    "program\n"
+	    "                    and event loop\n"
 	    "  -q, --quiet       no progress messages while loading\n"
-	    "  -h, --help        this help\n"
+	    "  -h, --help        this help\n",
+	    out);
+	fputs(SW_APP_USAGE, out);
+	fputs("run options (with -- CMD):\n", out);
+	fputs(sw_launch_help, out);
+	fputs(
 	    "\n"
 	    "Durations take units: 250ms, 0.5s, 800us (a bare number is ms).\n"
-	    "With GITHUB_ACTIONS=true, ::error annotations are printed too.\n"
-	    "Exit status: 0 within budget, 1 over budget, 2 usage error or\n"
-	    "unreadable input.\n",
+	    "With GITHUB_ACTIONS=true, ::error annotations are printed too: "
+	    "at\n"
+	    "the place of each violation and at the test it happened in.\n"
+	    "Exit status: 0 within budget, 1 over budget or no event loop "
+	    "seen,\n"
+	    "2 usage error or unreadable input.  With -- CMD, a failing CMD\n"
+	    "wins: its own exit status (or its signal: gate dies of it), "
+	    "after\n"
+	    "the verdict is printed, because a broken test suite must not "
+	    "read\n"
+	    "as a stall and its runner's status says more; when CMD succeeds,\n"
+	    "the verdict decides.  127/126 when CMD cannot be run.\n",
 	    out);
 }
 
@@ -116,7 +134,7 @@ static int bad_usage(const char *fmt, const char *arg)
 
 /* ---- allowlist ---------------------------------------------------------- */
 
-static int load_allow(struct gate *g, const char *path)
+static int load_allow(struct sw_gate *g, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL, *s, *e, **grown;
@@ -153,7 +171,7 @@ static int load_allow(struct gate *g, const char *path)
 	return 0;
 }
 
-static int glob_any(const struct gate *g, const char *s)
+static int glob_any(const struct sw_gate *g, const char *s)
 {
 	size_t i;
 
@@ -165,41 +183,68 @@ static int glob_any(const struct gate *g, const char *s)
 	return 0;
 }
 
-static int site_allowed(const struct gate *g, const struct sw_site *site)
+/* A file:line in the three spellings a user may copy: as recorded (often
+ * absolute), relative to the working directory, and the base name. */
+static int file_line_allowed(const struct sw_gate *g, const char *file,
+			     int line)
 {
+	size_t cl = strlen(g->cwd);
 	char buf[4200];
+
+	if (!file || !*file)
+		return 0;
+	if (glob_any(g, file))
+		return 1;
+	snprintf(buf, sizeof(buf), "%s:%d", file, line);
+	if (glob_any(g, buf))
+		return 1;
+	if (cl > 1 && !strncmp(file, g->cwd, cl) && file[cl] == '/') {
+		snprintf(buf, sizeof(buf), "%s:%d", file + cl + 1, line);
+		if (glob_any(g, buf) || glob_any(g, file + cl + 1))
+			return 1;
+	}
+	snprintf(buf, sizeof(buf), "%s:%d", sw_basename(file), line);
+	return glob_any(g, buf);
+}
+
+static int site_allowed(const struct sw_gate *g, const struct sw_site *site)
+{
+	const struct sw_frame *loc;
+	char buf[600];
 	size_t i;
 
 	if (!g->nallow)
 		return 0;
 	if (site->kind != SW_SITE_CPU && glob_any(g, site->call))
 		return 1;
+	if (glob_any(g, site->place.text) ||
+	    glob_any(g, site->place.function) || glob_any(g, site->place.what))
+		return 1;
+	loc = sw_site_location(site);
+	if (loc && loc->function) {
+		/* the place as the verdict prints it: "block()" */
+		snprintf(buf, sizeof(buf), "%s()", loc->function);
+		if (glob_any(g, buf))
+			return 1;
+	}
 	for (i = 0; i < site->nframes; i++) {
 		const struct sw_frame *f = &site->frames[i];
 
 		if (glob_any(g, f->function) || glob_any(g, f->module) ||
-		    (f->module && glob_any(g, sw_basename(f->module))))
+		    (f->module && glob_any(g, sw_basename(f->module))) ||
+		    file_line_allowed(g, f->file, f->line))
 			return 1;
-		if (f->file) {
-			snprintf(buf, sizeof(buf), "%s:%d", f->file, f->line);
-			if (glob_any(g, buf))
-				return 1;
-		}
 	}
 	return 0;
 }
 
-static int stall_allowed(const struct gate *g, const struct sw_stall *st)
+/* A stall is exempt when the site the verdict would name for it (the one
+ * that explains most of its time) is: the allowlist exempts what it
+ * names, not only stalls every fragment of which it names. */
+static int stall_allowed(const struct sw_gate *g, const struct sw_stall *st)
 {
-	size_t i;
-
-	if (!st->nsites)
-		return 0;
-	for (i = 0; i < st->nsites; i++)
-		if (st->sites[i] >= g->rep->nsites ||
-		    !site_allowed(g, &g->rep->sites[st->sites[i]]))
-			return 0;
-	return 1;
+	return st->nsites && st->sites[0] < g->rep->nsites &&
+	       site_allowed(g, &g->rep->sites[st->sites[0]]);
 }
 
 /* ---- collecting violations --------------------------------------------- */
@@ -223,16 +268,35 @@ static long loop_of(const struct sw_report *rep, size_t process, uint32_t tid,
 	return first;
 }
 
-static int add(struct gate *g, enum rule rule, long site, long process,
-	       long loop, uint32_t tid, uint64_t count, uint64_t ns)
+/* The test that was running when a stall or an event happened, when the
+ * run names its tests. */
+static const char *stall_test(const struct sw_stall *st)
 {
-	struct violation *v;
+	return st->test;
+}
+
+static const char *event_test(const struct sw_event *ev)
+{
+	return ev->test;
+}
+
+static int same_test(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static int add(struct sw_gate *g, enum sw_gate_rule rule, long site,
+	       long process, long loop, uint32_t tid, const char *test,
+	       uint64_t count, uint64_t ns)
+{
+	struct sw_violation *v;
 	size_t i;
 
 	for (i = 0; i < g->nv; i++) {
 		v = &g->v[i];
 		if (v->rule == rule && v->site == site &&
-		    v->process == process && v->loop == loop && v->tid == tid) {
+		    v->process == process && v->loop == loop && v->tid == tid &&
+		    same_test(v->test, test)) {
 			v->count += count;
 			v->total_ns += ns;
 			if (ns > v->worst_ns)
@@ -242,15 +306,16 @@ static int add(struct gate *g, enum rule rule, long site, long process,
 	}
 	if (g->nv == g->capv) {
 		size_t cap = g->capv ? 2 * g->capv : 16;
-		struct violation *grown = realloc(g->v, cap * sizeof(*grown));
+		struct sw_violation *grown =
+		    realloc(g->v, cap * sizeof(*grown));
 
 		if (!grown)
 			return -1;
 		g->v = grown;
 		g->capv = cap;
 	}
-	g->v[g->nv++] =
-	    (struct violation){rule, site, process, loop, tid, count, ns, ns};
+	g->v[g->nv++] = (struct sw_violation){rule, site,  process, loop, tid,
+					      test, count, ns,	    ns};
 	return 0;
 }
 
@@ -259,7 +324,7 @@ static int blocks_loop(const struct sw_site *site)
 	return site->kind != SW_SITE_CPU;
 }
 
-static int check_stalls(struct gate *g)
+static int check_stalls(struct sw_gate *g)
 {
 	const struct sw_report *rep = g->rep;
 	size_t i, j, k;
@@ -278,7 +343,7 @@ static int check_stalls(struct gate *g)
 			continue;
 		}
 		if (add(g, R_STALL, site, (long)st->process, (long)st->loop,
-			st->tid, 1, st->duration_ns))
+			st->tid, stall_test(st), 1, st->duration_ns))
 			return -1;
 	}
 	/* a turn longer than the budget that left no stall record: the
@@ -302,15 +367,16 @@ static int check_stalls(struct gate *g)
 			if (longest &&
 			    longest + longest / 50 + 1000000 >= l->max_turn_ns)
 				continue;
-			if (add(g, R_TURN, -1, (long)i, (long)j, l->tid, 1,
-				l->max_turn_ns))
+			if (add(g, R_TURN, -1, (long)i, (long)j, l->tid, NULL,
+				1, l->max_turn_ns))
 				return -1;
 		}
 	}
 	return 0;
 }
 
-static int check_events(struct gate *g, enum rule rule, uint64_t budget)
+static int check_events(struct sw_gate *g, enum sw_gate_rule rule,
+			uint64_t budget)
 {
 	const struct sw_report *rep = g->rep;
 	unsigned char *seen = calloc(rep->nsites + 1, 1);
@@ -337,7 +403,8 @@ static int check_events(struct gate *g, enum rule rule, uint64_t budget)
 		}
 		if (add(g, rule, (long)ev->site, (long)ev->process,
 			loop_of(rep, ev->process, ev->tid, ev->start_ns),
-			ev->tid, ev->count ? ev->count : 1, ev->duration_ns))
+			ev->tid, event_test(ev), ev->count ? ev->count : 1,
+			ev->duration_ns))
 			goto out;
 	}
 	/* sites whose worst occurrence has no event of its own (folded under
@@ -354,7 +421,8 @@ static int check_events(struct gate *g, enum rule rule, uint64_t budget)
 		if (found || (rule == R_NO_BLOCKING && seen[j]) ||
 		    site_allowed(g, site))
 			continue;
-		if (add(g, rule, (long)j, -1, -1, 0, site->count, site->max_ns))
+		if (add(g, rule, (long)j, -1, -1, 0, site->test, site->count,
+			site->max_ns))
 			goto out;
 	}
 	rc = 0;
@@ -363,7 +431,7 @@ out:
 	return rc;
 }
 
-static int check_lag(struct gate *g)
+static int check_lag(struct sw_gate *g)
 {
 	const struct sw_report *rep = g->rep;
 	size_t i, j;
@@ -390,8 +458,8 @@ static int check_lag(struct gate *g)
 					site = (long)st->sites[0];
 				}
 			}
-			if (add(g, R_LAG, site, (long)i, (long)j, l->tid, 1,
-				l->lag_p99_ns))
+			if (add(g, R_LAG, site, (long)i, (long)j, l->tid, NULL,
+				1, l->lag_p99_ns))
 				return -1;
 		}
 	return 0;
@@ -452,11 +520,16 @@ static void put_what(FILE *out, const struct sw_site *site)
 	}
 }
 
+/* The site's place, as every output names it (place.h); a model built
+ * without places (by hand) names the location frame's function. */
 static void put_in_function(FILE *out, const struct sw_site *site)
 {
 	const struct sw_frame *loc = sw_site_location(site);
 
-	if (loc && loc->function && *loc->function)
+	if (site->place.text && *site->place.text) {
+		fputs(" in ", out);
+		fputs(site->place.text, out);
+	} else if (loc && loc->function && *loc->function)
 		fprintf(out, " in %s%s", loc->function,
 			loc->lang == SW_LANG_PYTHON ? "()" : "");
 }
@@ -476,8 +549,8 @@ static void put_command(FILE *out, const struct sw_process *p)
 }
 
 /* The what-happened part of a violation line, raw (hostile) bytes. */
-static void put_message(FILE *out, const struct gate *g,
-			const struct violation *v)
+static void put_message(FILE *out, const struct sw_gate *g,
+			const struct sw_violation *v)
 {
 	const struct sw_report *rep = g->rep;
 	const struct sw_site *site = v->site >= 0 ? &rep->sites[v->site] : NULL;
@@ -556,6 +629,10 @@ static void put_message(FILE *out, const struct gate *g,
 		put_dur(out, v->worst_ns);
 		fputc(']', out);
 	}
+	if (v->test) {
+		fputs(" in test ", out);
+		fputs(v->test, out);
+	}
 	if (p) {
 		fprintf(out, " (pid %" PRIu32 " ", p->pid);
 		put_command(out, p);
@@ -565,9 +642,8 @@ static void put_message(FILE *out, const struct gate *g,
 	}
 }
 
-/* Where a violation points: file and line (line 0: none). */
-static const char *location(const struct gate *g, const struct violation *v,
-			    int *line)
+const char *sw_gate_location(const struct sw_gate *g,
+			     const struct sw_violation *v, int *line)
 {
 	const struct sw_site *site =
 	    v->site >= 0 ? &g->rep->sites[v->site] : NULL;
@@ -596,15 +672,14 @@ static const char *location(const struct gate *g, const struct violation *v,
 	return file;
 }
 
-/* The full verdict line of a violation, terminal-safe, in a new string. */
-static char *verdict_line(const struct gate *g, const struct violation *v,
-			  char **msg_only)
+char *sw_gate_verdict(const struct sw_gate *g, const struct sw_violation *v,
+		      char **msg_only)
 {
 	char *raw = NULL, *line = NULL, *msg = NULL;
 	size_t rawlen = 0, linelen = 0, msglen = 0;
 	FILE *m;
 	int ln;
-	const char *file = location(g, v, &ln);
+	const char *file = sw_gate_location(g, v, &ln);
 
 	m = open_memstream(&raw, &rawlen);
 	if (!m)
@@ -655,150 +730,166 @@ static void put_gh(FILE *out, const char *s, int property)
 	}
 }
 
-static void github_annotation(const struct gate *g, const struct violation *v,
-			      const char *msg)
+static void annotate(const char *file, int line, const char *title,
+		     const char *msg)
 {
-	char *file = NULL;
+	char *safe = NULL;
 	size_t len = 0;
-	int ln;
-	const char *where = location(g, v, &ln);
-	FILE *m = open_memstream(&file, &len);
-
-	if (!m)
-		return;
-	sw_term_text(m, where, 0);
-	fclose(m);
-	fputs("::error ", stdout);
-	if (ln || strcmp(where, "stallwatch")) {
-		fputs("file=", stdout);
-		put_gh(stdout, file, 1);
-		if (ln)
-			fprintf(stdout, ",line=%d", ln);
-		fputc(',', stdout);
-	}
-	fprintf(stdout, "title=stallwatch gate %s::", rule_names[v->rule]);
-	put_gh(stdout, msg, 0);
-	fputc('\n', stdout);
-	free(file);
-}
-
-/* ---- JUnit -------------------------------------------------------------- */
-
-static void junit_case(FILE *out, const struct gate *g, long process, long loop,
-		       int *failures_out)
-{
-	const struct sw_report *rep = g->rep;
-	const struct sw_process *p =
-	    process >= 0 ? &rep->processes[process] : NULL;
-	size_t i;
-	int n = 0;
-
-	fputs("    <testcase classname=\"", out);
-	if (p) {
-		char buf[64];
-
-		snprintf(buf, sizeof(buf), "pid %" PRIu32 " ", p->pid);
-		fputs(buf, out);
-		sw_xml_text(out,
-			    p->command && *p->command ? p->command : p->comm);
-	} else {
-		fputs("stallwatch", out);
-	}
-	fputs("\" name=\"", out);
-	if (p && loop >= 0) {
-		const struct sw_loop *l = &p->loops[loop];
-
-		fprintf(out, "event loop %" PRIu32 " on thread %" PRIu32 " (",
-			l->loop_id, l->tid);
-		sw_xml_text(out, l->thread_name && *l->thread_name
-				     ? l->thread_name
-				     : "?");
-		fprintf(out, "), %" PRIu64 " turns", l->turns);
-	} else if (p) {
-		fputs(p->nloops ? "outside its event loops"
-				: "no event loop seen",
-		      out);
-	} else {
-		fputs("sites not tied to a process", out);
-	}
-	fputs("\">\n", out);
-	for (i = 0; i < g->nv; i++) {
-		const struct violation *v = &g->v[i];
-		char *line, *msg = NULL;
-
-		if (v->process != process || (process >= 0 && v->loop != loop))
-			continue;
-		line = verdict_line(g, v, &msg);
-		if (!line)
-			continue;
-		fprintf(out, "      <failure type=\"%s\" message=\"",
-			rule_names[v->rule]);
-		sw_xml_text(out, msg);
-		fputs("\">", out);
-		sw_xml_text(out, line);
-		fputs("</failure>\n", out);
-		free(line);
-		free(msg);
-		n++;
-	}
-	fputs("    </testcase>\n", out);
-	*failures_out += n ? 1 : 0;
-}
-
-static int write_junit(const struct gate *g)
-{
-	const struct sw_report *rep = g->rep;
-	FILE *out = fopen(g->junit, "w");
-	char *body = NULL;
-	size_t len = 0, i, j, k;
-	int tests = 0, failed = 0;
 	FILE *m;
 
-	if (!out) {
-		fprintf(stderr, "stallwatch gate: cannot write %s: %s\n",
-			g->junit, strerror(errno));
-		return -1;
+	fputs("::error ", stdout);
+	if (file) {
+		m = open_memstream(&safe, &len);
+		if (!m)
+			return;
+		sw_term_text(m, file, 0);
+		fclose(m);
+		fputs("file=", stdout);
+		put_gh(stdout, safe, 1);
+		if (line)
+			fprintf(stdout, ",line=%d", line);
+		fputc(',', stdout);
+		free(safe);
 	}
-	m = open_memstream(&body, &len);
-	if (!m) {
-		fclose(out);
-		return -1;
-	}
-	for (i = 0; i < rep->nprocesses; i++) {
-		int stray = rep->processes[i].nloops == 0;
+	fputs("title=", stdout);
+	put_gh(stdout, title, 1);
+	fputs("::", stdout);
+	put_gh(stdout, msg, 0);
+	fputc('\n', stdout);
+}
 
-		for (j = 0; j < rep->processes[i].nloops; j++, tests++)
-			junit_case(m, g, (long)i, (long)j, &failed);
-		for (k = 0; k < g->nv; k++)
-			stray |= g->v[k].process == (long)i && g->v[k].loop < 0;
-		if (stray) {
-			junit_case(m, g, (long)i, -1, &failed);
-			tests++;
-		}
+/* One annotation at the place (the user's line), and one at the test the
+ * violation happened in, so the pull request shows both the code to fix
+ * and the test that caught it. */
+static void github_annotation(const struct sw_gate *g,
+			      const struct sw_violation *v, const char *msg)
+{
+	char title[160];
+	int ln;
+	const char *where = sw_gate_location(g, v, &ln);
+
+	snprintf(title, sizeof(title), "stallwatch gate %s",
+		 sw_gate_rule_names[v->rule]);
+	annotate(ln || strcmp(where, "stallwatch") ? where : NULL, ln, title,
+		 msg);
+	if (v->test) {
+		const char *tf = sw_gate_test_location(g, v->test, &ln);
+		char *safe_test = sw_strdup_safe(v->test);
+
+		snprintf(title, sizeof(title),
+			 "stallwatch gate %s in test %.100s",
+			 sw_gate_rule_names[v->rule], safe_test);
+		annotate(tf, ln, title, msg);
+		free(safe_test);
 	}
-	for (k = 0; k < g->nv; k++)
-		if (g->v[k].process < 0) {
-			junit_case(m, g, -1, -1, &failed);
-			tests++;
-			break;
-		}
-	fclose(m);
-	fprintf(out,
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<testsuites name=\"stallwatch gate\" tests=\"%d\" "
-		"failures=\"%d\">\n"
-		"  <testsuite name=\"stallwatch gate\" tests=\"%d\" "
-		"failures=\"%d\" "
-		"errors=\"0\" skipped=\"0\">\n",
-		tests, failed, tests, failed);
-	fwrite(body, 1, len, out);
-	fputs("  </testsuite>\n</testsuites>\n", out);
-	free(body);
-	if (fclose(out) != 0) {
-		fprintf(stderr, "stallwatch gate: cannot write %s\n", g->junit);
-		return -1;
+}
+
+/* ---- tests ---------------------------------------------------------------
+ */
+
+/* The line of a test's definition in file: `def NAME(` (pytest) or the
+ * name quoted as the first argument of test()/it() (JavaScript runners).
+ * Reads only a regular file, and only its first 4 MiB. */
+static int find_test_line(const char *file, const char *name)
+{
+	char *line = NULL, *want[4];
+	size_t cap = 0, nread = 0;
+	int fd, n = 0, found = 0;
+	struct stat st;
+	FILE *f;
+	ssize_t len;
+
+	if (!name || !*name || strlen(name) > 512)
+		return 0;
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return 0;
 	}
-	return 0;
+	want[0] = xasprintf("def %s(", name);
+	want[1] = xasprintf("'%s'", name);
+	want[2] = xasprintf("\"%s\"", name);
+	want[3] = xasprintf("`%s`", name);
+	while (!found && nread < (4u << 20) &&
+	       (len = getline(&line, &cap, f)) > 0) {
+		nread += (size_t)len;
+		n++;
+		found = strstr(line, want[0]) || strstr(line, want[1]) ||
+			strstr(line, want[2]) || strstr(line, want[3]);
+	}
+	fclose(f);
+	free(line);
+	for (len = 0; len < 4; len++)
+		free(want[len]);
+	return found ? n : 0;
+}
+
+/* The path of a file a test id names by its base name or a relative
+ * path: the first frame of the report whose file ends so. */
+static const char *frame_file(const struct sw_report *rep, const char *name)
+{
+	size_t i, k, n = strlen(name);
+
+	for (i = 0; i < rep->nsites; i++)
+		for (k = 0; k < rep->sites[i].nframes; k++) {
+			const char *f = rep->sites[i].frames[k].file;
+			size_t m = f ? strlen(f) : 0;
+
+			if (m >= n && !strcmp(f + m - n, name) &&
+			    (m == n || f[m - n - 1] == '/'))
+				return f;
+		}
+	return NULL;
+}
+
+const char *sw_gate_test_location(const struct sw_gate *g, const char *test,
+				  int *line)
+{
+	static char file[4096];
+	const char *sep, *name = NULL, *full;
+	char fn[600];
+	size_t cl = strlen(g->cwd), n;
+
+	*line = 0;
+	if (!test)
+		return NULL;
+	sep = strstr(test, "::");
+	if (sep && sep != test && (size_t)(sep - test) < sizeof(file)) {
+		/* pytest and Jest style: FILE::[CLASS::]NAME[PARAMS] */
+		memcpy(file, test, (size_t)(sep - test));
+		file[sep - test] = 0;
+		name = strrchr(test, ':') + 1;
+	} else {
+		/* an anonymous test function: FILE:LINE */
+		const char *colon = strrchr(test, ':');
+
+		if (!colon || colon == test || !colon[1] ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+		    (size_t)(colon - test) >= sizeof(file))
+			return NULL;
+		memcpy(file, test, (size_t)(colon - test));
+		file[colon - test] = 0;
+		*line = atoi(colon + 1);
+	}
+	/* ids hold the path as the runner saw it, or only the base name:
+	 * the stacks have the full path */
+	full = frame_file(g->rep, file);
+	if (full && strlen(full) < sizeof(file))
+		memmove(file, full, strlen(full) + 1);
+	if (name) {
+		n = strcspn(name, "[");
+		if (n >= sizeof(fn))
+			n = sizeof(fn) - 1;
+		memcpy(fn, name, n);
+		fn[n] = 0;
+		*line = find_test_line(file, fn);
+	}
+	if (cl > 1 && !strncmp(file, g->cwd, cl) && file[cl] == '/')
+		return file + cl + 1;
+	return file;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -815,7 +906,7 @@ static int parse_budget(const char *opt, const char *arg, uint64_t *out)
 	return 0;
 }
 
-static void summary(const struct gate *g)
+static void summary(const struct sw_gate *g)
 {
 	const struct sw_report *rep = g->rep;
 	uint64_t turns = 0;
@@ -843,7 +934,7 @@ static void summary(const struct gate *g)
 		for (i = 0; i < R__COUNT; i++)
 			if (per_rule[i] && i != R_TURN) {
 				printf("%s%s %zu", first ? "" : ", ",
-				       rule_names[i], per_rule[i]);
+				       sw_gate_rule_names[i], per_rule[i]);
 				first = 0;
 			}
 		printf(") in %zu of %zu process%s", procs, rep->nprocesses,
@@ -878,6 +969,79 @@ int sw_gate_judge(const struct sw_report *rep, int argc, char **argv)
 	return gate_main(argc, argv, rep);
 }
 
+/* The gate after `-- CMD`: how it ends (see --help: a failing command
+ * wins over the verdict). */
+static int command_status(const struct sw_launch *l, int verdict)
+{
+	if (l->exec_errno)
+		return sw_launch_finish(l);
+	if (WIFEXITED(l->status) && WEXITSTATUS(l->status) == 0)
+		return verdict;
+	if (WIFEXITED(l->status))
+		fprintf(stderr,
+			"stallwatch gate: the command failed (exit status "
+			"%d): that status wins over the verdict\n",
+			WEXITSTATUS(l->status));
+	return sw_launch_finish(l); /* dies of the command's signal */
+}
+
+static int judge(struct sw_gate *g, const struct sw_report *rep,
+		 const char *what)
+{
+	const char *gha = getenv("GITHUB_ACTIONS");
+	size_t i, loops = 0;
+
+	g->rep = rep;
+	if (!getcwd(g->cwd, sizeof(g->cwd)))
+		g->cwd[0] = 0;
+	for (i = 0; i < rep->nprocesses; i++)
+		loops += rep->processes[i].nloops;
+	if (!loops) {
+		/* nothing was checked: a wrong directory, a shim that was
+		 * not loaded, or a program that never waited in epoll must
+		 * not read as a clean run */
+		if (g->allow_no_loop) {
+			printf("stallwatch gate: ok: no event loop seen in %s "
+			       "(%zu process%s; accepted by --allow-no-loop)\n",
+			       what, rep->nprocesses,
+			       rep->nprocesses == 1 ? "" : "es");
+			return 0;
+		}
+		printf("stallwatch gate: FAILED: no event loop seen in %s "
+		       "(%zu traced process%s): nothing was checked; is the "
+		       "program event-driven and was it run under stallwatch? "
+		       "(--allow-no-loop accepts this)\n",
+		       what, rep->nprocesses, rep->nprocesses == 1 ? "" : "es");
+		g->no_loop = 1;
+		if (g->junit && sw_gate_write_junit(g))
+			return 2;
+		return 1;
+	}
+	if ((g->have_stall && check_stalls(g)) ||
+	    (g->have_blocking &&
+	     check_events(g, R_BLOCKING, g->max_blocking)) ||
+	    (g->no_blocking && check_events(g, R_NO_BLOCKING, 0)) ||
+	    (g->have_lag && check_lag(g))) {
+		fputs("stallwatch gate: out of memory\n", stderr);
+		return 2;
+	}
+	for (i = 0; i < g->nv; i++) {
+		char *msg = NULL, *line = sw_gate_verdict(g, &g->v[i], &msg);
+
+		if (line)
+			puts(line);
+		if (line && gha && !strcmp(gha, "true"))
+			github_annotation(g, &g->v[i], msg);
+		free(line);
+		free(msg);
+	}
+	summary(g);
+	fflush(stdout);
+	if (g->junit && sw_gate_write_junit(g))
+		return 2;
+	return g->nv ? 1 : 0;
+}
+
 static int gate_main(int argc, char **argv, const struct sw_report *given)
 {
 	static const struct option opts[] = {
@@ -886,21 +1050,42 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 	    {"no-blocking", no_argument, NULL, 'n'},
 	    {"max-lag-p99", required_argument, NULL, 'l'},
 	    {"allow", required_argument, NULL, 'a'},
+	    {"allow-no-loop", no_argument, NULL, 'N'},
 	    {"junit", required_argument, NULL, 'j'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
+	    SW_APP_LONGOPTS,
+	    SW_LAUNCH_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct gate g = {0};
+	struct sw_gate g = {0};
 	struct sw_report rep = {0};
 	struct sw_load_opts lo = {0};
-	const char *gha = getenv("GITHUB_ACTIONS");
-	int c, rc = 2, loaded = 0;
-	size_t i;
+	struct sw_launch l = {.output = "stallwatch-out"};
+	struct sw_app_rules app = {0};
+	char **cmd = NULL, **paths = NULL, *what = NULL;
+	int c, rc = 2, loaded = 0, nopts = argc, launch_opts = 0, taken;
+	size_t i, npaths = 0;
 
+	/* `gate [options] -- CMD`: the options end at the first "--" */
+	for (i = 1; i < (size_t)argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			nopts = (int)i;
+			cmd = argv + i + 1;
+			break;
+		}
 	optind = 0; /* glibc: rescan from scratch (main may have used getopt) */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(nopts, argv, ":qho:", opts, NULL)) != -1) {
+		taken = sw_launch_option(&l, c, optarg, "gate");
+		if (taken < 0)
+			goto out;
+		if (taken) {
+			launch_opts = 1;
+			continue;
+		}
+		if (sw_app_option(&app, c, optarg))
+			continue;
 		switch (c) {
 		case 's':
 			if (parse_budget("--max-stall", optarg, &g.max_stall))
@@ -925,6 +1110,9 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 			if (load_allow(&g, optarg))
 				goto out;
 			break;
+		case 'N':
+			g.allow_no_loop = 1;
+			break;
 		case 'j':
 			g.junit = optarg;
 			break;
@@ -944,7 +1132,23 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 			goto out;
 		}
 	}
-	if (optind >= argc && !given) {
+	if (cmd && !*cmd) {
+		rc = bad_usage("%sno command after --", "");
+		goto out;
+	}
+	if (cmd && optind < nopts) {
+		rc = bad_usage("a command (after --) and trace paths (%s) "
+			       "exclude each other",
+			       argv[optind]);
+		goto out;
+	}
+	if (!cmd && launch_opts) {
+		rc = bad_usage("%srun options (-o, --threshold, --js...) need "
+			       "a command: gate [budgets] -- CMD",
+			       "");
+		goto out;
+	}
+	if (!cmd && optind >= nopts && !given) {
 		rc = bad_usage("%sno trace file or directory given", "");
 		goto out;
 	}
@@ -957,50 +1161,44 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 		goto out;
 	}
 	lo.quiet = g.quiet;
+	lo.app = &app;
+	if (cmd) {
+		if (sw_launch_run(&l, cmd, "gate") != 0)
+			goto out;
+		if (l.exec_errno) {
+			rc = sw_launch_finish(&l);
+			goto out;
+		}
+		npaths = 1;
+		paths = xcalloc(1, sizeof(*paths));
+		paths[0] = xstrdup(l.run_dir);
+	} else if (!given) {
+		npaths = (size_t)(nopts - optind);
+		sw_run_dir_resolve(argv + optind, npaths, &paths, g.quiet);
+	}
 	if (given) {
 		rep = *given;
 	} else {
-		if (sw_report_load(&rep, argv + optind, (size_t)(argc - optind),
-				   &lo) != 0)
+		if (sw_report_load(&rep, paths, npaths, &lo) != 0) {
+			rc = cmd ? command_status(&l, 2) : 2;
 			goto out; /* the loader printed why */
+		}
 		loaded = 1;
 	}
-	if (!rep.nprocesses) {
-		/* a gate that passes on nothing would hide a run that never
-		 * traced (shim not loaded, wrong directory) */
-		fprintf(stderr, "stallwatch gate: no trace in %s%s\n",
-			optind < argc ? argv[optind] : "the report",
-			argc - optind > 1 ? " ..." : "");
-		goto out;
-	}
-	g.rep = &rep;
-	if (!getcwd(g.cwd, sizeof(g.cwd)))
-		g.cwd[0] = 0;
-	if ((g.have_stall && check_stalls(&g)) ||
-	    (g.have_blocking && check_events(&g, R_BLOCKING, g.max_blocking)) ||
-	    (g.no_blocking && check_events(&g, R_NO_BLOCKING, 0)) ||
-	    (g.have_lag && check_lag(&g))) {
-		fputs("stallwatch gate: out of memory\n", stderr);
-		goto out;
-	}
-	for (i = 0; i < g.nv; i++) {
-		char *msg = NULL, *line = verdict_line(&g, &g.v[i], &msg);
-
-		if (line)
-			puts(line);
-		if (line && gha && !strcmp(gha, "true"))
-			github_annotation(&g, &g.v[i], msg);
-		free(line);
-		free(msg);
-	}
-	summary(&g);
-	fflush(stdout);
-	if (g.junit && write_junit(&g))
-		goto out;
-	rc = g.nv ? 1 : 0;
+	what = xstrdup(!npaths	     ? "the report"
+		       : npaths == 1 ? paths[0]
+				     : "the traces given");
+	rc = judge(&g, &rep, what);
+	if (cmd)
+		rc = command_status(&l, rc);
 out:
 	if (loaded)
 		sw_report_free(&rep);
+	if (paths)
+		sw_run_dir_free(paths, npaths);
+	free(what);
+	sw_launch_free(&l);
+	sw_app_rules_free(&app);
 	for (i = 0; i < g.nallow; i++)
 		free(g.allow[i]);
 	free(g.allow);

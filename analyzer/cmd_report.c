@@ -15,24 +15,84 @@
 
 #include "commands.h"
 #include "model.h"
+#include "place.h"
+#include "run_dir.h"
 #include "util.h"
 
 static const char usage[] =
     "usage: stallwatch report [options] PATH...\n"
     "\n"
     "Report on stallwatch trace files (*.swtrace) or directories of them.\n"
+    "Given the output directory of `stallwatch run` (runs in directories\n"
+    "of their own), report its newest run; name a run's directory to see\n"
+    "another.\n"
     "\n"
     "options:\n"
-    "  -f, --format FMT   text (default), json, folded, html or chrome\n"
+    "  -f, --format FMT   text (default), json, folded, html, chrome,\n"
+    "                     speedscope or pprof (see below)\n"
     "  -o, --output FILE  write to FILE (atomically) instead of stdout\n"
     "      --no-symbols   do not symbolize native frames (faster)\n"
     "      --color WHEN   text colours: auto (default), always, never\n"
+    "      --stacks N     text: the N heaviest raw stacks of each site\n"
+    "                     (default 1)\n" SW_APP_USAGE
     "  -q, --quiet        no progress messages\n"
+    "      --chrome-max-size SIZE  cap of the chrome output (K, M, G;\n"
+    "                     default 64M, 0: none): past it the shortest\n"
+    "                     events are dropped and the file says how many\n"
     "  -h, --help         this help\n"
+    "\n"
+    "formats: folded is one line per stack with its time in microseconds\n"
+    "(flamegraph.pl --countname=us); chrome opens in ui.perfetto.dev and\n"
+    "speedscope (name it *.json: speedscope reads *.chrome.json as a\n"
+    "DevTools timeline); speedscope is speedscope's own format; pprof is\n"
+    "a gzipped profile.proto for go tool pprof, Pyroscope or Parca\n"
+    "(binary: use -o).\n"
     "\n"
     "Exit status: 0 on success, 2 on a usage error or unreadable input.\n";
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_HTML, FMT_CHROME };
+enum fmt {
+	FMT_TEXT,
+	FMT_JSON,
+	FMT_FOLDED,
+	FMT_HTML,
+	FMT_CHROME,
+	FMT_SPEEDSCOPE,
+	FMT_PPROF
+};
+
+static uint64_t chrome_max = 64ull << 20;
+
+/* "64M", "512K", "1G", "1000": bytes; -1 when malformed. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	if (end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
 
 static int parse_format(const char *s, enum fmt *f)
 {
@@ -43,7 +103,9 @@ static int parse_format(const char *s, enum fmt *f)
 		 {"json", FMT_JSON},
 		 {"folded", FMT_FOLDED},
 		 {"html", FMT_HTML},
-		 {"chrome", FMT_CHROME}};
+		 {"chrome", FMT_CHROME},
+		 {"speedscope", FMT_SPEEDSCOPE},
+		 {"pprof", FMT_PPROF}};
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
@@ -53,6 +115,9 @@ static int parse_format(const char *s, enum fmt *f)
 		}
 	return -1;
 }
+
+/* --stacks N for the text writer. */
+static size_t text_stacks = 1;
 
 static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 			int color)
@@ -65,9 +130,17 @@ static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 	case FMT_HTML:
 		return sw_write_html(rep, out);
 	case FMT_CHROME:
-		return sw_write_chrome(rep, out);
-	default:
-		return sw_write_text(rep, out, color);
+		return sw_write_chrome_capped(rep, out, chrome_max);
+	case FMT_SPEEDSCOPE:
+		return sw_write_speedscope(rep, out);
+	case FMT_PPROF:
+		return sw_write_pprof(rep, out);
+	default: {
+		struct sw_text_opts to = {.color = color,
+					  .stacks = text_stacks};
+
+		return sw_write_text_opts(rep, out, &to);
+	}
 	}
 }
 
@@ -125,12 +198,17 @@ int sw_cmd_report(int argc, char **argv)
 	    {"color", required_argument, NULL, 'C'},
 	    {"colour", required_argument, NULL, 'C'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"chrome-max-size", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"stacks", required_argument, NULL, 'K'},
+	    SW_APP_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct sw_load_opts lo = {0};
+	struct sw_app_rules app = {0};
+	struct sw_load_opts lo = {.app = &app};
 	struct sw_report rep;
 	const char *output = NULL, *color_when = "auto";
+	char **paths;
 	enum fmt f = FMT_TEXT;
 	int c, rc, color;
 
@@ -142,7 +220,7 @@ int sw_cmd_report(int argc, char **argv)
 			if (parse_format(optarg, &f) != 0) {
 				sw_err(
 				    "report: unknown format '%s' (text, json, "
-				    "folded, html, chrome)",
+				    "folded, html, chrome, speedscope, pprof)",
 				    optarg);
 				return 2;
 			}
@@ -166,6 +244,31 @@ int sw_cmd_report(int argc, char **argv)
 		case 'q':
 			lo.quiet = 1;
 			break;
+		case 'K': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || v < 0 || v > 1000000) {
+				sw_err("report: --stacks takes a number of "
+				       "stacks (0 or more)");
+				sw_app_rules_free(&app);
+				return 2;
+			}
+			text_stacks = (size_t)v;
+			break;
+		}
+		case SW_OPT_APP:
+		case SW_OPT_NOT_APP:
+			sw_app_option(&app, c, optarg);
+			break;
+		case 'M':
+			if (parse_size(optarg, &chrome_max) != 0) {
+				sw_err("report: --chrome-max-size takes a size "
+				       "like 64M, 512K or 0");
+				sw_app_rules_free(&app);
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -188,8 +291,17 @@ int sw_cmd_report(int argc, char **argv)
 		       "stallwatch report --help)");
 		return 2;
 	}
-	if (sw_report_load(&rep, argv + optind, (size_t)(argc - optind), &lo) !=
-	    0)
+	if (f == FMT_PPROF && !output && isatty(STDOUT_FILENO)) {
+		sw_err("report: pprof output is binary: use -o FILE or a "
+		       "redirection");
+		return 2;
+	}
+	/* an output directory of `stallwatch run`: its newest run */
+	sw_run_dir_resolve(argv + optind, (size_t)(argc - optind), &paths,
+			   lo.quiet);
+	rc = sw_report_load(&rep, paths, (size_t)(argc - optind), &lo);
+	sw_run_dir_free(paths, (size_t)(argc - optind));
+	if (rc != 0)
 		return 2;
 	if (output) {
 		rc = to_file(&rep, f, output);
@@ -205,5 +317,6 @@ int sw_cmd_report(int argc, char **argv)
 			sw_err("report: could not write the report");
 	}
 	sw_report_free(&rep);
+	sw_app_rules_free(&app);
 	return rc;
 }

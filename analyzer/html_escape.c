@@ -5,11 +5,18 @@
 #include "html_escape.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "model.h"
 
-int sw_utf8_next(const char *str, uint32_t *cp)
+int sw_utf8_next(const char *s, uint32_t *cp)
+{
+	/* A NUL byte is never a continuation byte: decoding stops there. */
+	return sw_utf8_decode(s, SIZE_MAX, cp);
+}
+
+int sw_utf8_decode(const char *str, size_t avail, uint32_t *cp)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	uint32_t c = s[0], min;
@@ -26,6 +33,8 @@ int sw_utf8_next(const char *str, uint32_t *cp)
 	else if (c >= 0xf0 && c <= 0xf4)
 		len = 4, c &= 0x07, min = 0x10000;
 	else
+		goto bad;
+	if ((size_t)len > avail)
 		goto bad;
 	for (i = 1; i < len; i++) {
 		/* a NUL byte fails this test, so we never read past the end */

@@ -1,5 +1,6 @@
 /*
- * html_escape.h - escaping for the report writers that embed trace strings
+ * html_escape.h - the analyzer's one UTF-8 decoder, and escaping for the
+ * report writers that embed trace strings
  * in a page, a trace-viewer file, JUnit XML or a terminal line.
  *
  * Every string in a report came from a trace file and is hostile: it may
@@ -21,6 +22,9 @@
  * U+FFFD.
  */
 int sw_utf8_next(const char *s, uint32_t *cp);
+/* The same for s[0..avail) (which may hold NUL bytes): the one UTF-8
+ * decoder of the analyzer. */
+int sw_utf8_decode(const char *s, size_t avail, uint32_t *cp);
 
 /*
  * A JSON string literal made only of printable ASCII: quotes, backslash

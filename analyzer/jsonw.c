@@ -3,38 +3,11 @@
  */
 #include "jsonw.h"
 
+#include "html_escape.h"
+
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
-
-int sw_utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	int n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0; /* continuation byte, overlong lead or > U+10FFFF */
-	if ((size_t)n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Reject overlong forms, surrogates and code points past Unicode. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 void sw_json_strn(FILE *out, const char *str, size_t len)
 {
@@ -44,6 +17,7 @@ void sw_json_strn(FILE *out, const char *str, size_t len)
 	putc('"', out);
 	while (i < len) {
 		unsigned char c = s[i];
+		uint32_t cp;
 		int n;
 
 		switch (c) {
@@ -83,8 +57,8 @@ void sw_json_strn(FILE *out, const char *str, size_t len)
 			i++;
 			continue;
 		}
-		n = sw_utf8_len(s + i, len - i);
-		if (n == 0) {
+		n = sw_utf8_decode(str + i, len - i, &cp);
+		if (cp == 0xfffd && n == 1) {
 			fputs("\\ufffd", out);
 			i++;
 			continue;

@@ -24,11 +24,4 @@ void sw_json_u64_or_null(FILE *out, uint64_t v, int known);
 /* A finite double with `digits` decimals; NaN/inf as null. */
 void sw_json_double(FILE *out, double v, int digits);
 
-/*
- * Length of the valid UTF-8 sequence starting at s (1..4), or 0 when the
- * bytes there are not valid UTF-8 (overlong, surrogate, > U+10FFFF,
- * truncated).  `avail` bytes may be read.  Shared by the text writer.
- */
-int sw_utf8_len(const unsigned char *s, size_t avail);
-
 #endif

@@ -20,6 +20,9 @@ static const char usage[] =
     "  run -- CMD [ARGS]   run a program under the stallwatch shim\n"
     "  report PATH...      report on trace files or directories of them\n"
     "  gate PATH...        CI verdict: fail when stalls exceed budgets\n"
+    "  top [PATH...]       live view of the traced processes running now\n"
+    "  metrics PATH...     Prometheus/OpenMetrics exposition (--listen)\n"
+    "  preload             print the environment lines for the shim\n"
     "  help [COMMAND]      this help, or a command's\n"
     "\n"
     "Run `stallwatch COMMAND --help` for a command's options.\n"
@@ -47,6 +50,12 @@ int main(int argc, char **argv)
 				return sw_cmd_report(2, sub);
 			if (!strcmp(argv[2], "gate"))
 				return sw_cmd_gate(2, sub);
+			if (!strcmp(argv[2], "top"))
+				return sw_cmd_top(2, sub);
+			if (!strcmp(argv[2], "metrics"))
+				return sw_cmd_metrics(2, sub);
+			if (!strcmp(argv[2], "preload"))
+				return sw_cmd_preload(2, sub);
 			fprintf(stderr, "stallwatch: no such command: %s\n",
 				argv[2]);
 			return 2;
@@ -65,6 +74,12 @@ int main(int argc, char **argv)
 		return sw_cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "gate"))
 		return sw_cmd_gate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "top"))
+		return sw_cmd_top(argc - 1, argv + 1);
+	if (!strcmp(cmd, "metrics"))
+		return sw_cmd_metrics(argc - 1, argv + 1);
+	if (!strcmp(cmd, "preload"))
+		return sw_cmd_preload(argc - 1, argv + 1);
 	fprintf(stderr, "stallwatch: unknown command '%s'\n\n%s", cmd, usage);
 	return 2;
 }

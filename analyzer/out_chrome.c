@@ -1,29 +1,56 @@
 /*
  * out_chrome.c - `stallwatch report --format chrome`: Trace Event Format
- * JSON for Perfetto (ui.perfetto.dev) and chrome://tracing.
+ * JSON for Perfetto (ui.perfetto.dev), chrome://tracing and speedscope.
  *
- * Layout:
- *   - metadata ("ph":"M"): process_name per process ("python3 app.py"),
- *     thread_name per loop thread ("<comm> (event loop N)");
- *   - each stall: a complete event ("ph":"X") on its pid/tid named
- *     "stall: <call of its top site>", args: durations and its sites;
- *   - each blocking call, private loop or GIL wait: a complete event named
- *     after the call, nested inside its stall (clamped to the stall's
- *     bounds so viewers never see overlapping slices), or on its own when it
- *     happened in a turn below the stall threshold;
- *   - each CPU sample: an instant event ("ph":"i") with its stack.
- * Times are microseconds (3 decimals, so nanoseconds survive) from the
- * earliest process start among the traces, which share CLOCK_MONOTONIC.
- * Strings go through sw_json_str: valid JSON whatever bytes the trace held.
+ * Layout, chosen so that viewers aggregate identical stacks:
+ *   - metadata ("ph":"M"): process_name per process, thread_name per loop
+ *     thread ("<comm> (event loop N)");
+ *   - each stall: a complete event ("ph":"X", cat "stall") named "stall";
+ *   - inside it, each blocking call, private loop, GIL wait or CPU sample
+ *     (a sample covers one sample interval) as a column of nested complete
+ *     events, one per frame, outermost first, named by the frame only, then
+ *     a leaf named after what it is ("[blocking-call: read]",
+ *     "[cpu-stall]") that carries "sf": its stack in the top-level
+ *     "stackFrames" table (Perfetto and chrome://tracing show it).
+ *     No event has "args": speedscope names a slice "name + JSON(args)",
+ *     so any per-event argument would keep equal frames apart.
+ *   - events are sorted by time (then longer first, so parents precede
+ *     their children) and never overlap on one thread.
+ * Size cap: past max_bytes the shortest events (with their frame columns)
+ * are dropped; "otherData" and a note on stderr say how many.
+ * Times are microseconds (3 decimals) from the earliest process start.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "html_escape.h"
+#include "intern.h"
 #include "jsonw.h"
 #include "model.h"
+#include "util.h"
 
-#define STACK_MAX 64 /* frames per event in args; the JSON report has all */
+#define STACK_MAX 64 /* frames per column; deeper stacks keep the inner ones \
+		      */
+#define SW_CHROME_DEFAULT_MAX (64ull << 20)
+
+struct item {
+	uint64_t ts, dur; /* ns, already relative to the origin */
+	long stall;	  /* index of the stall, or -1 for an event */
+	size_t ev;	  /* index of the event */
+	uint64_t bytes;	  /* its size in the output */
+	int keep;
+};
+
+struct ctx {
+	const struct sw_report *rep;
+	struct sw_intern nodes; /* "parent\x1flabel" -> stack frame id */
+	size_t *parent;		/* by node id: parent id + 1, 0 for a root */
+	size_t nparent, capparent;
+	struct sw_intern stacks; /* "site/variant" -> index into leaf */
+	size_t *leaf;		 /* innermost node id of each stack */
+	size_t nleaf, capleaf;
+};
 
 static void put_us(FILE *out, const char *key, uint64_t ns)
 {
@@ -31,175 +58,240 @@ static void put_us(FILE *out, const char *key, uint64_t ns)
 		(unsigned)(ns % 1000));
 }
 
-static void put_ms(FILE *out, const char *key, uint64_t ns)
+static void frame_text(const struct sw_frame *f, char *buf, size_t len)
 {
-	fprintf(out, "\"%s\":%.3f", key, (double)ns / 1e6);
+	size_t l;
+
+	sw_frame_label(f, buf, len);
+	if (f->lang != SW_LANG_PYTHON && f->file) {
+		l = strlen(buf);
+		if (f->line > 0)
+			snprintf(buf + l, len - l, " (%s:%d)", f->file,
+				 f->line);
+		else
+			snprintf(buf + l, len - l, " (%s)", f->file);
+	}
 }
 
-static void put_location(FILE *out, const struct sw_site *site)
+static void leaf_text(const struct sw_site *s, char *buf, size_t len)
 {
-	const struct sw_frame *loc = sw_site_location(site);
-	char buf[4600];
-
-	if (!loc) {
-		fputs("null", out);
-		return;
-	}
-	if (loc->file && loc->line > 0)
-		snprintf(buf, sizeof(buf), "%s:%d", loc->file, loc->line);
-	else if (loc->file)
-		snprintf(buf, sizeof(buf), "%s", loc->file);
+	if (s->kind == SW_SITE_CPU)
+		snprintf(buf, len, "[%s]", sw_site_kind_name(s->kind));
 	else
-		sw_frame_label(loc, buf, sizeof(buf));
-	sw_json_str(out, buf);
+		snprintf(buf, len, "[%s: %s]", sw_site_kind_name(s->kind),
+			 s->call ? s->call : "?");
 }
 
-static void put_stack(FILE *out, const struct sw_site *site)
+/* The event's own stack (its variant: a site groups stacks by place),
+ * cut to its STACK_MAX innermost frames, the ones nearest to what
+ * blocked. */
+static size_t ev_frames(const struct sw_report *rep, const struct sw_event *ev,
+			const struct sw_frame **fr)
 {
-	char label[4096];
-	size_t i;
+	const struct sw_site *s = &rep->sites[ev->site];
+	size_t n = s->nframes;
 
-	fputc('[', out);
-	for (i = 0; i < site->nframes && i < STACK_MAX; i++) {
-		const struct sw_frame *f = &site->frames[i];
+	*fr = s->frames;
+	if (ev->variant < s->nvariants) {
+		*fr = s->variants[ev->variant].frames;
+		n = s->variants[ev->variant].nframes;
+	}
+	return n > STACK_MAX ? STACK_MAX : n;
+}
 
-		if (i)
-			fputc(',', out);
-		sw_frame_label(f, label, sizeof(label));
-		if (f->lang != SW_LANG_PYTHON && f->file) {
-			size_t l = strlen(label);
+/* The stackFrames node of an event's innermost frame (built once per
+ * stack). */
+static size_t stack_node(struct ctx *c, const struct sw_event *ev)
+{
+	const struct sw_site *s = &c->rep->sites[ev->site];
+	const struct sw_frame *fr;
+	size_t n = ev_frames(c->rep, ev, &fr), i, parent = 0, id = 0, k;
+	char label[4200], *key;
+	int added;
 
-			if (f->line > 0)
-				snprintf(label + l, sizeof(label) - l,
-					 " (%s:%d)", f->file, f->line);
-			else
-				snprintf(label + l, sizeof(label) - l, " (%s)",
-					 f->file);
+	snprintf(label, sizeof(label), "%zu/%zu", ev->site, ev->variant);
+	k = sw_intern(&c->stacks, label, &added);
+	if (!added)
+		return c->leaf[k];
+	for (i = n; i-- > 0;) {
+		frame_text(&fr[i], label, sizeof(label));
+		key = xasprintf("%zu\x1f%s", parent, label);
+		id = sw_intern(&c->nodes, key, &added);
+		free(key);
+		if (added) {
+			SW_GROW(c->parent, c->nparent, c->capparent);
+			c->parent[c->nparent++] = parent;
 		}
-		sw_json_str(out, label);
+		parent = id + 1;
 	}
-	if (site->nframes > STACK_MAX)
-		fputs(",\"...\"", out);
-	fputc(']', out);
+	if (!parent) { /* no stack at all: one node naming the kind */
+		leaf_text(s, label, sizeof(label));
+		key = xasprintf("0\x1f%s", label);
+		id = sw_intern(&c->nodes, key, &added);
+		free(key);
+		if (added) {
+			SW_GROW(c->parent, c->nparent, c->capparent);
+			c->parent[c->nparent++] = 0;
+		}
+	}
+	SW_GROW(c->leaf, c->nleaf, c->capleaf);
+	c->leaf[c->nleaf++] = id;
+	return id;
 }
 
-static void put_site_args(FILE *out, const struct sw_site *site)
+static void put_x(FILE *out, const char *cat, const char *name, uint32_t pid,
+		  uint32_t tid, uint64_t ts, uint64_t dur)
 {
-	fputs("\"kind\":", out);
-	sw_json_str(out, sw_site_kind_name(site->kind));
-	fputs(",\"call\":", out);
-	sw_json_str(out, site->call);
-	fputs(",\"location\":", out);
-	put_location(out, site);
-	fputs(",\"stack\":", out);
-	put_stack(out, site);
-}
-
-static void put_meta(FILE *out, int *first, const char *what, uint32_t pid,
-		     uint32_t tid, const char *name)
-{
-	fprintf(out,
-		"%s\n{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%" PRIu32
-		",\"tid\":%" PRIu32 ",\"args\":{\"name\":",
-		*first ? "" : ",", what, pid, tid);
+	fputs(",\n{\"ph\":\"X\",\"cat\":\"", out);
+	fputs(cat, out);
+	fputs("\",\"name\":", out);
 	sw_json_str(out, name);
-	fputs("}}", out);
-	*first = 0;
+	fprintf(out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",", pid, tid);
+	put_us(out, "ts", ts);
+	fputc(',', out);
+	put_us(out, "dur", dur);
 }
 
-static void put_stall(FILE *out, const struct sw_report *rep,
-		      const struct sw_stall *st, uint64_t origin)
+static void put_item(FILE *out, struct ctx *c, const struct item *it)
 {
-	const struct sw_site *top = st->nsites && st->sites[0] < rep->nsites
-					? &rep->sites[st->sites[0]]
-					: NULL;
-	char name[256];
-	size_t i, n = 0;
+	const struct sw_report *rep = c->rep;
+	char label[4200];
 
-	snprintf(name, sizeof(name), "stall: %s",
-		 !top			    ? "unexplained"
-		 : top->kind == SW_SITE_CPU ? "cpu"
-		 : top->call		    ? top->call
-					    : "?");
-	fputs(",\n{\"ph\":\"X\",\"cat\":\"stall\",\"name\":", out);
-	sw_json_str(out, name);
-	fprintf(out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",", st->pid,
-		st->tid);
-	put_us(out, "ts", st->start_ns - origin);
-	fputc(',', out);
-	put_us(out, "dur", st->duration_ns);
-	fputs(",\"args\":{", out);
-	put_ms(out, "duration_ms", st->duration_ns);
-	fputc(',', out);
-	put_ms(out, "blocked_ms", st->blocked_ns);
-	fputc(',', out);
-	put_ms(out, "cpu_ms", st->cpu_ns);
-	fputs(",\"sites\":[", out);
-	for (i = 0; i < st->nsites; i++) {
-		if (st->sites[i] >= rep->nsites)
-			continue;
-		fputs(n++ ? ",{" : "{", out);
-		put_site_args(out, &rep->sites[st->sites[i]]);
+	if (it->stall >= 0) {
+		const struct sw_stall *st = &rep->stalls[it->stall];
+
+		put_x(out, "stall", "stall", st->pid, st->tid, it->ts, it->dur);
 		fputc('}', out);
+	} else {
+		const struct sw_event *ev = &rep->events[it->ev];
+		const struct sw_site *s = &rep->sites[ev->site];
+		uint32_t pid = rep->processes[ev->process].pid;
+		const struct sw_frame *fr;
+		size_t i = ev_frames(rep, ev, &fr);
+
+		while (i-- > 0) {
+			frame_text(&fr[i], label, sizeof(label));
+			put_x(out, "frame", label, pid, ev->tid, it->ts,
+			      it->dur);
+			fputc('}', out);
+		}
+		leaf_text(s, label, sizeof(label));
+		put_x(out, sw_site_kind_name(s->kind), label, pid, ev->tid,
+		      it->ts, it->dur);
+		fprintf(out, ",\"sf\":\"%zu\"}", stack_node(c, ev) + 1);
 	}
-	fputs("]}}", out);
 }
 
-static void put_event(FILE *out, const struct sw_report *rep,
-		      const struct sw_event *ev, uint64_t origin)
+static int item_cmp(const void *x, const void *y)
 {
-	const struct sw_site *site = &rep->sites[ev->site];
-	uint64_t start = ev->start_ns, end = ev->start_ns + ev->duration_ns;
-	uint32_t pid = rep->processes[ev->process].pid;
+	const struct item *a = x, *b = y;
 
-	if (site->kind == SW_SITE_CPU) {
-		fputs(",\n{\"ph\":\"i\",\"s\":\"t\",\"cat\":\"cpu-stall\","
-		      "\"name\":\"cpu sample\"",
-		      out);
-		fprintf(out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",", pid,
-			ev->tid);
-		put_us(out, "ts", start < origin ? 0 : start - origin);
-		fputs(",\"args\":{", out);
-		put_site_args(out, site);
-		fputs("}}", out);
-		return;
-	}
-	/* keep a call inside its stall: viewers reject partial overlaps */
-	if (ev->stall >= 0 && (size_t)ev->stall < rep->nstalls) {
-		const struct sw_stall *st = &rep->stalls[ev->stall];
-
-		if (start < st->start_ns)
-			start = st->start_ns;
-		if (end > st->start_ns + st->duration_ns)
-			end = st->start_ns + st->duration_ns;
-		if (end < start)
-			end = start;
-	}
-	if (start < origin)
-		return;
-	fputs(",\n{\"ph\":\"X\",\"cat\":", out);
-	sw_json_str(out, sw_site_kind_name(site->kind));
-	fputs(",\"name\":", out);
-	sw_json_str(out, site->call ? site->call : "?");
-	fprintf(out, ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",", pid, ev->tid);
-	put_us(out, "ts", start - origin);
-	fputc(',', out);
-	put_us(out, "dur", end - start);
-	fputs(",\"args\":{", out);
-	put_ms(out, "duration_ms", ev->duration_ns);
-	fprintf(out, ",\"count\":%" PRIu32 ",", ev->count);
-	put_site_args(out, site);
-	fputs("}}", out);
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->dur != b->dur)
+		return a->dur > b->dur ? -1 : 1;
+	if ((a->stall >= 0) != (b->stall >= 0))
+		return a->stall >= 0 ? -1 : 1;
+	return a->ev < b->ev ? -1 : a->ev > b->ev;
 }
 
-int sw_write_chrome(const struct sw_report *rep, FILE *out)
+static int dur_cmp(const void *x, const void *y)
 {
-	uint64_t origin = UINT64_MAX;
+	const struct item *a = *(struct item *const *)x,
+			  *b = *(struct item *const *)y;
+
+	return a->dur != b->dur ? (a->dur < b->dur ? -1 : 1)
+				: (a < b ? -1 : a > b);
+}
+
+static ssize_t count_write(void *cookie, const char *buf, size_t n)
+{
+	(void)buf;
+	*(uint64_t *)cookie += n;
+	return (ssize_t)n;
+}
+
+/* Every event's span on its thread: clamped into its stall, after the
+ * previous event of the thread, a sample covering one interval. */
+static size_t build_items(const struct sw_report *rep, uint64_t origin,
+			  struct item *items)
+{
+	size_t n = 0, i;
+	struct {
+		uint64_t tid_pid, end;
+	} *last = xcalloc(rep->nprocesses + 1, 64 * sizeof(*last));
+	size_t nlast = 0, caplast = (rep->nprocesses + 1) * 64;
+
+	for (i = 0; i < rep->nstalls; i++) {
+		const struct sw_stall *st = &rep->stalls[i];
+
+		if (st->process >= rep->nprocesses || st->start_ns < origin)
+			continue;
+		items[n++] = (struct item){.ts = st->start_ns - origin,
+					   .dur = st->duration_ns,
+					   .stall = (long)i};
+	}
+	for (i = 0; i < rep->nevents; i++) {
+		const struct sw_event *ev = &rep->events[i];
+		const struct sw_process *p;
+		uint64_t start = ev->start_ns, end, key;
+		size_t k;
+
+		if (ev->site >= rep->nsites || ev->process >= rep->nprocesses)
+			continue;
+		p = &rep->processes[ev->process];
+		if (rep->sites[ev->site].kind == SW_SITE_CPU)
+			end = start + (p->sample_interval_ns
+					   ? p->sample_interval_ns
+					   : ev->duration_ns);
+		else
+			end = start + ev->duration_ns;
+		if (ev->stall >= 0 && (size_t)ev->stall < rep->nstalls) {
+			const struct sw_stall *st = &rep->stalls[ev->stall];
+
+			if (start < st->start_ns)
+				start = st->start_ns;
+			if (end > st->start_ns + st->duration_ns)
+				end = st->start_ns + st->duration_ns;
+		}
+		key = (uint64_t)ev->process << 32 | ev->tid;
+		for (k = 0; k < nlast && last[k].tid_pid != key; k++)
+			;
+		if (k == nlast) {
+			if (nlast == caplast) {
+				caplast *= 2;
+				last =
+				    xreallocarray(last, caplast, sizeof(*last));
+			}
+			last[nlast].tid_pid = key;
+			last[nlast++].end = 0;
+		}
+		if (start < last[k].end)
+			start = last[k].end;
+		if (end <= start || start < origin)
+			continue;
+		last[k].end = end;
+		items[n++] = (struct item){.ts = start - origin,
+					   .dur = end - start,
+					   .stall = -1,
+					   .ev = i};
+	}
+	free(last);
+	return n;
+}
+
+int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
+			   uint64_t max_bytes)
+{
+	struct ctx c = {.rep = rep};
+	uint64_t origin = UINT64_MAX, total = 0, counted = 0, dropped = 0;
+	cookie_io_functions_t fns = {.write = count_write};
+	struct item *items;
+	size_t n, i, j;
+	FILE *counter;
 	int first = 1;
-	size_t i, j;
 	char name[256];
 
-	/* the earliest instant anything happened: times are offsets from it */
 	for (i = 0; i < rep->nprocesses; i++)
 		if (rep->processes[i].start_mono_ns &&
 		    rep->processes[i].start_mono_ns < origin)
@@ -213,16 +305,69 @@ int sw_write_chrome(const struct sw_report *rep, FILE *out)
 	if (origin == UINT64_MAX)
 		origin = 0;
 
-	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":"
-	      "\"stallwatch\"},\n\"traceEvents\":[",
-	      out);
+	items = xcalloc(rep->nstalls + rep->nevents + 1, sizeof(*items));
+	n = build_items(rep, origin, items);
+
+	/* Pass 1: the size of every item, to apply the cap before writing. */
+	counter = fopencookie(&counted, "w", fns);
+	if (!counter)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		uint64_t before;
+
+		fflush(counter);
+		before = counted;
+		put_item(counter, &c, &items[i]);
+		fflush(counter);
+		items[i].bytes = counted - before;
+		items[i].keep = 1;
+		total += items[i].bytes;
+	}
+	fclose(counter);
+	if (max_bytes && total > max_bytes) {
+		struct item **by_dur = xcalloc(n + 1, sizeof(*by_dur));
+
+		for (i = 0; i < n; i++)
+			by_dur[i] = &items[i];
+		qsort(by_dur, n, sizeof(*by_dur), dur_cmp);
+		for (i = 0; i < n && total > max_bytes; i++) {
+			by_dur[i]->keep = 0;
+			total -= by_dur[i]->bytes;
+			dropped++;
+		}
+		free(by_dur);
+		fprintf(stderr,
+			"stallwatch: chrome: dropped the %" PRIu64
+			" shortest of %zu events to stay under %" PRIu64
+			" bytes (--chrome-max-size)\n",
+			dropped, n, max_bytes);
+	}
+	for (i = j = 0; i < n; i++)
+		if (items[i].keep)
+			items[j++] = items[i];
+	n = j;
+	qsort(items, n, sizeof(*items), item_cmp);
+
+	fprintf(out,
+		"{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":"
+		"\"stallwatch\",\"dropped_events\":%" PRIu64 "%s},\n",
+		dropped,
+		dropped ? ",\"note\":\"the shortest events were dropped to "
+			  "respect the size cap (--chrome-max-size)\""
+			: "");
+	fputs("\"traceEvents\":[", out);
 	for (i = 0; i < rep->nprocesses; i++) {
 		const struct sw_process *p = &rep->processes[i];
 
-		put_meta(out, &first, "process_name", p->pid, 0,
-			 p->command && *p->command ? p->command
-			 : p->comm		   ? p->comm
-						   : "?");
+		fprintf(out,
+			"%s\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":"
+			"%" PRIu32 ",\"tid\":0,\"args\":{\"name\":",
+			first ? "" : ",", p->pid);
+		sw_json_str(out, p->command && *p->command ? p->command
+				 : p->comm		   ? p->comm
+							   : "?");
+		fputs("}}", out);
+		first = 0;
 		for (j = 0; j < p->nloops; j++) {
 			const struct sw_loop *l = &p->loops[j];
 
@@ -232,21 +377,46 @@ int sw_write_chrome(const struct sw_report *rep, FILE *out)
 				     ? l->thread_name
 				     : "thread",
 				 l->loop_id);
-			put_meta(out, &first, "thread_name", p->pid, l->tid,
-				 name);
+			fprintf(out,
+				",\n{\"ph\":\"M\",\"name\":\"thread_name\","
+				"\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
+				",\"args\":{\"name\":",
+				p->pid, l->tid);
+			sw_json_str(out, name);
+			fputs("}}", out);
 		}
 	}
 	if (first) /* no process: keep the array well-formed */
 		fputs("\n{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":0,"
 		      "\"tid\":0,\"args\":{\"name\":\"stallwatch\"}}",
 		      out);
-	for (i = 0; i < rep->nstalls; i++)
-		if (rep->stalls[i].process < rep->nprocesses)
-			put_stall(out, rep, &rep->stalls[i], origin);
-	for (i = 0; i < rep->nevents; i++)
-		if (rep->events[i].site < rep->nsites &&
-		    rep->events[i].process < rep->nprocesses)
-			put_event(out, rep, &rep->events[i], origin);
-	fputs("\n]}\n", out);
+	for (i = 0; i < n; i++)
+		put_item(out, &c, &items[i]);
+	fputs("\n],\n\"stackFrames\":{", out);
+	for (i = 0; i < c.nodes.n; i++) {
+		const char *label = strchr(c.nodes.keys[i], '\x1f');
+
+		fprintf(out,
+			"%s\n\"%zu\":{\"category\":\"stallwatch\",\"name\":",
+			i ? "," : "", i + 1);
+		sw_json_str(out, label ? label + 1 : c.nodes.keys[i]);
+		if (c.parent[i])
+			fprintf(out, ",\"parent\":\"%zu\"", c.parent[i]);
+		fputc('}', out);
+	}
+	fputs("\n}}\n", out);
+	free(items);
+	free(c.leaf);
+	free(c.parent);
+	sw_intern_free(&c.nodes);
+	sw_intern_free(&c.stacks);
 	return ferror(out) ? -1 : 0;
+fail:
+	free(items);
+	return -1;
+}
+
+int sw_write_chrome(const struct sw_report *rep, FILE *out)
+{
+	return sw_write_chrome_capped(rep, out, SW_CHROME_DEFAULT_MAX);
 }

@@ -6,13 +6,14 @@
  *
  * The page is static markup with no trace string in it, the report as
  * JSON in a <script type="application/json"> block, and a script
- * (html_page.c) that builds the DOM from it with textContent.  The JSON is
- * written ASCII-only with `<`, `>`, `&`, `'` and U+2028/2029 as \uXXXX
+ * (analyzer/html/page.js) that builds the DOM from it with textContent.  The
+ * JSON is written ASCII-only with `<`, `>`, `&`, `'` and U+2028/2029 as \uXXXX
  * (sw_json_ascii), so no trace string can close the block or open a
  * comment, and the page's Content-Security-Policy lets it load nothing.
  *
- * Times in the page are milliseconds from each process's start (small
- * numbers: JavaScript doubles keep them exact), durations nanoseconds.
+ * Times in the page are milliseconds from the earliest process's start
+ * (small numbers: JavaScript doubles keep them exact), one axis for all
+ * processes; durations are nanoseconds.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "html_escape.h"
 #include "html_page.h"
 #include "model.h"
+#include "source.h"
 
 /* Events outside any stall that the page carries (ticks on the timeline);
  * events inside stalls are always kept: the stall details list them. */
@@ -27,6 +29,11 @@
 /* Sites the page carries (the top ones: sites are ranked by total time);
  * a page stays loadable however many distinct stacks a run had. */
 #define HTML_MAX_SITES 5000
+/* Sites whose source line is read (the table shows the first 100): a
+ * trace cannot make the report read one file thousands of times. */
+#define HTML_MAX_SOURCES 100
+/* Stacks listed per site (the JSON format has all of them). */
+#define HTML_MAX_VARIANTS 20
 
 static const char *lang_name(enum sw_lang lang)
 {
@@ -91,13 +98,30 @@ static void put_frame(FILE *out, const struct sw_frame *f)
 	kv_u64(out, &first, "line", f->line > 0 ? (uint64_t)f->line : 0);
 	kv_str(out, &first, "module", f->module);
 	kv_str(out, &first, "label", sw_frame_label(f, label, sizeof(label)));
+	kv_u64(out, &first, "app", f->in_app ? 1 : 0);
 	fputc('}', out);
 }
 
-static void put_site(FILE *out, const struct sw_site *s)
+static void put_frames(FILE *out, const struct sw_frame *f, size_t n)
 {
-	const struct sw_frame *loc = sw_site_location(s);
-	char buf[4200];
+	size_t i;
+
+	fputc('[', out);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', out);
+		put_frame(out, &f[i]);
+	}
+	fputc(']', out);
+}
+
+/* One site: its place (with the source line's text, read now), the
+ * frames of its heaviest stacks (the page shows in-app frames first). */
+static void put_site(FILE *out, const struct sw_site *s, int with_source)
+{
+	const struct sw_place *pl = &s->place;
+	char buf[4200],
+	    *src = with_source ? sw_source_line(pl->file, pl->line) : NULL;
 	int first = 1;
 	size_t i;
 
@@ -108,24 +132,32 @@ static void put_site(FILE *out, const struct sw_site *s)
 	kv_u64(out, &first, "total_ns", s->total_ns);
 	kv_u64(out, &first, "max_ns", s->max_ns);
 	kv_u64(out, &first, "strict_only", s->strict_only ? 1 : 0);
-	if (loc && loc->file && loc->line > 0)
-		snprintf(buf, sizeof(buf), "%s:%d", loc->file, loc->line);
-	else if (loc && loc->file)
-		snprintf(buf, sizeof(buf), "%s", loc->file);
-	else if (loc && loc->module)
-		snprintf(buf, sizeof(buf), "%s", loc->module);
+	kv_str(out, &first, "place", pl->text);
+	kv_u64(out, &first, "app", pl->in_app ? 1 : 0);
+	if (pl->file && pl->line > 0)
+		snprintf(buf, sizeof(buf), "%s:%d", pl->file, pl->line);
+	else if (pl->file)
+		snprintf(buf, sizeof(buf), "%s", pl->file);
 	else
 		buf[0] = 0;
 	kv_str(out, &first, "loc", buf[0] ? buf : NULL);
-	kv_str(out, &first, "func", loc ? loc->function : NULL);
+	kv_str(out, &first, "src", src);
+	kv_str(out, &first, "func", pl->function);
+	kv_str(out, &first, "test", s->test);
 	key(out, &first, "frames");
+	put_frames(out, s->frames, s->nframes);
+	key(out, &first, "variants");
 	fputc('[', out);
-	for (i = 0; i < s->nframes; i++) {
-		if (i)
-			fputc(',', out);
-		put_frame(out, &s->frames[i]);
+	for (i = 0; i < s->nvariants && i < HTML_MAX_VARIANTS; i++) {
+		int vf = 1;
+
+		fputs(i ? ",{" : "{", out);
+		kv_u64(out, &vf, "count", s->variants[i].count);
+		kv_u64(out, &vf, "total_ns", s->variants[i].total_ns);
+		fputc('}', out);
 	}
 	fputs("]}", out);
+	free(src);
 }
 
 static void put_process(FILE *out, const struct sw_process *p, uint64_t origin)
@@ -190,7 +222,7 @@ static void put_data(FILE *out, const struct sw_report *rep,
 	for (i = 0; i < nsites; i++) {
 		if (i)
 			fputs(",\n", out);
-		put_site(out, &rep->sites[i]);
+		put_site(out, &rep->sites[i], i < HTML_MAX_SOURCES);
 	}
 	fputs("],\n\"stalls\":[", out);
 	for (i = 0; i < rep->nstalls; i++) {
@@ -210,6 +242,7 @@ static void put_data(FILE *out, const struct sw_report *rep,
 		kv_u64(out, &first, "dur_ns", st->duration_ns);
 		kv_u64(out, &first, "blocked_ns", st->blocked_ns);
 		kv_u64(out, &first, "cpu_ns", st->cpu_ns);
+		kv_str(out, &first, "test", st->test);
 		key(out, &first, "sites");
 		fputc('[', out);
 		for (j = 0; j < st->nsites; j++)
@@ -289,25 +322,12 @@ static const char page_head[] =
     "{ window.swErrors++; });</script>\n"
     "<style>\n";
 
+/* Stalls and the places that caused them first; the flame graph, the
+ * loops and the notes after. */
 static const char page_body[] =
     "</style>\n</head>\n<body>\n"
     "<h1>stallwatch report</h1>\n<div class=\"sub\" id=\"sub\"></div>\n"
-    "<h2>Event loops</h2>\n"
-    "<table><thead><tr><th>Process</th><th>Loop thread</th><th "
-    "class=\"num\">Turns</th>"
-    "<th class=\"num\">Utilisation</th><th class=\"num\">Lag p50</th>"
-    "<th class=\"num\">Lag p99</th><th class=\"num\">Lag max</th>"
-    "<th class=\"num\">Stalls</th><th class=\"num\">Threshold</th></tr></thead>"
-    "<tbody id=\"procs\"></tbody></table>\n"
-    "<h2>Where the blocked and stalled time went</h2>\n"
-    "<div class=\"tools\"><input id=\"search\" type=\"search\" "
-    "placeholder=\"search frames\" "
-    "aria-label=\"search frames\"><span id=\"search-info\"></span>"
-    "<button id=\"reset\" type=\"button\">reset zoom</button>"
-    "<label><input id=\"langonly\" type=\"checkbox\"> Python/JS frames "
-    "only</label>"
-    "<span id=\"flame-info\" class=\"sub\"></span></div>\n"
-    "<div id=\"flame\"></div>\n"
+    "<div id=\"verdict\"></div>\n"
     "<h2>Stalls over time</h2>\n"
     "<div class=\"legend sub\"><span><i class=\"k-blocking-call\"></i>blocking "
     "call</span>"
@@ -317,14 +337,30 @@ static const char page_body[] =
     "<span><i class=\"k-none\"></i>unexplained</span>"
     "<span>ticks: blocking calls outside stalls</span></div>\n"
     "<div id=\"timeline\"></div>\n"
-    "<div id=\"detail\"><span class=\"sub\">Click a stall or a site to see its "
-    "stacks.</span></div>\n"
-    "<h2>Top sites</h2>\n"
-    "<table><thead><tr><th class=\"num\">#</th><th>Kind</th><th>Call</th>"
+    "<div id=\"detail\"><span class=\"sub\">Click a stall or a place to see "
+    "its stacks.</span></div>\n"
+    "<h2>Places</h2>\n"
+    "<table><thead><tr><th class=\"num\">#</th><th>Kind</th><th>Place</th>"
     "<th class=\"num\">Count</th><th class=\"num\">Total</th><th "
-    "class=\"num\">Max</th>"
-    "<th>Location</th><th>Function</th></tr></thead><tbody "
+    "class=\"num\">Max</th><th>Source</th><th>Test</th></tr></thead><tbody "
     "id=\"sites\"></tbody></table>\n"
+    "<h2>Where the blocked and stalled time went</h2>\n"
+    "<div class=\"tools\"><input id=\"search\" type=\"search\" "
+    "placeholder=\"search frames\" "
+    "aria-label=\"search frames\"><span id=\"search-info\"></span>"
+    "<button id=\"reset\" type=\"button\">reset zoom</button>"
+    "<label><input id=\"apponly\" type=\"checkbox\" checked> the program's "
+    "frames only</label>"
+    "<span id=\"flame-info\" class=\"sub\"></span></div>\n"
+    "<div id=\"flame\"></div>\n"
+    "<h2>Event loops</h2>\n"
+    "<table><thead><tr><th>Process</th><th>Loop thread</th><th "
+    "class=\"num\">Turns</th>"
+    "<th class=\"num\">Utilisation</th><th class=\"num\">Lag p50</th>"
+    "<th class=\"num\">Lag p99</th><th class=\"num\">Lag max</th>"
+    "<th class=\"num\">Stalls</th><th class=\"num\">Threshold</th></tr></thead>"
+    "<tbody id=\"procs\"></tbody></table>\n"
+    "<div id=\"noloop\" class=\"sub\"></div>\n"
     "<div id=\"notes-box\"><h2>Notes</h2><ul id=\"notes\" "
     "class=\"notes\"></ul></div>\n"
     "<div id=\"tip\"></div>\n"
@@ -334,18 +370,27 @@ int sw_write_html(const struct sw_report *rep, FILE *out)
 {
 	uint64_t *origin =
 	    calloc(rep->nprocesses ? rep->nprocesses : 1, sizeof(*origin));
+	uint64_t t0 = 0;
 	size_t i;
 
 	if (!origin)
 		return -1;
-	for (i = 0; i < rep->nprocesses; i++)
+	/* One time axis for the whole page: every process's times count
+	 * from the earliest instant any of them saw (CLOCK_MONOTONIC is
+	 * one clock for the machine). */
+	for (i = 0; i < rep->nprocesses; i++) {
 		origin[i] = process_origin(rep, i);
+		if (origin[i] && (!t0 || origin[i] < t0))
+			t0 = origin[i];
+	}
+	for (i = 0; i < rep->nprocesses; i++)
+		origin[i] = t0;
 	fputs(page_head, out);
-	fputs(sw_html_css, out);
+	fwrite(sw_html_css, 1, sw_html_css_len, out);
 	fputs(page_body, out);
 	put_data(out, rep, origin);
 	fputs("</script>\n<script>\n", out);
-	fputs(sw_html_js, out);
+	fwrite(sw_html_js, 1, sw_html_js_len, out);
 	fputs("</script>\n</body>\n</html>\n", out);
 	free(origin);
 	return ferror(out) ? -1 : 0;

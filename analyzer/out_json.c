@@ -11,6 +11,7 @@
 
 #include "jsonw.h"
 #include "model.h"
+#include "../include/sw_trace.h"
 #include "util.h"
 
 static const char *lang_name(enum sw_lang lang)
@@ -106,8 +107,29 @@ static void write_process(FILE *out, const struct sw_process *p)
 	kv_u64(out, "sample_interval_ns", p->sample_interval_ns, &f);
 	key(out, "strict", &f);
 	fputs(p->strict ? "true" : "false", out);
+	kv_str(out, "name", p->name, &f);
 	key(out, "clean_exit", &f);
 	fputs(p->clean_exit ? "true" : "false", out);
+	/* "exit": exit() or return from main; "_exit": no destructors ran;
+	 * null: no end record (killed, crashed, still running). */
+	key(out, "ended_by", &f);
+	fputs(!p->clean_exit			? "null"
+	      : p->end_how == SW_END_UNDERSCORE ? "\"_exit\""
+						: "\"exit\"",
+	      out);
+	key(out, "dropped", &f);
+	if (p->rotations) {
+		int g = 1;
+
+		putc('{', out);
+		kv_u64(out, "bytes", p->dropped_bytes, &g);
+		kv_u64(out, "rotations", p->rotations, &g);
+		kv_u64(out, "first_ns", p->dropped_first_ns, &g);
+		kv_u64(out, "last_ns", p->dropped_last_ns, &g);
+		putc('}', out);
+	} else {
+		fputs("null", out);
+	}
 	kv_u64(out, "records", p->records, &f);
 	kv_u64(out, "torn_bytes", p->torn_bytes, &f);
 	key(out, "loops", &f);
@@ -146,6 +168,46 @@ static void write_frame(FILE *out, const struct sw_frame *fr)
 		fputs("null", out);
 	key(out, "inlined", &f);
 	fputs(fr->inlined ? "true" : "false", out);
+	key(out, "in_app", &f);
+	fputs(fr->in_app ? "true" : "false", out);
+	putc('}', out);
+}
+
+static void write_frames(FILE *out, const struct sw_frame *fr, size_t n)
+{
+	size_t i;
+
+	putc('[', out);
+	for (i = 0; i < n; i++) {
+		if (i)
+			putc(',', out);
+		write_frame(out, &fr[i]);
+	}
+	putc(']', out);
+}
+
+/* The one place (place.h): what every output names. */
+static void write_place(FILE *out, const struct sw_place *pl)
+{
+	int f = 1;
+
+	putc('{', out);
+	kv_str(out, "text", pl->text, &f);
+	kv_str(out, "function", pl->function, &f);
+	kv_str(out, "file", pl->file, &f);
+	key(out, "line", &f);
+	if (pl->line > 0)
+		fprintf(out, "%d", pl->line);
+	else
+		fputs("null", out);
+	kv_str(out, "what", pl->what, &f);
+	key(out, "frame", &f);
+	if (pl->frame >= 0)
+		fprintf(out, "%ld", pl->frame);
+	else
+		fputs("null", out);
+	key(out, "in_app", &f);
+	fputs(pl->in_app ? "true" : "false", out);
 	putc('}', out);
 }
 
@@ -164,12 +226,24 @@ static void write_site(FILE *out, const struct sw_site *s, size_t index)
 	kv_u64(out, "count", s->count, &f);
 	kv_u64(out, "total_ns", s->total_ns, &f);
 	kv_u64(out, "max_ns", s->max_ns, &f);
+	key(out, "place", &f);
+	write_place(out, &s->place);
+	kv_str(out, "test", s->test, &f);
 	key(out, "frames", &f);
+	write_frames(out, s->frames, s->nframes);
+	key(out, "variants", &f);
 	putc('[', out);
-	for (i = 0; i < s->nframes; i++) {
-		if (i)
-			putc(',', out);
-		write_frame(out, &s->frames[i]);
+	for (i = 0; i < s->nvariants; i++) {
+		const struct sw_variant *v = &s->variants[i];
+		int g = 1;
+
+		fputs(i ? ",{" : "{", out);
+		kv_u64(out, "count", v->count, &g);
+		kv_u64(out, "total_ns", v->total_ns, &g);
+		kv_u64(out, "max_ns", v->max_ns, &g);
+		key(out, "frames", &g);
+		write_frames(out, v->frames, v->nframes);
+		putc('}', out);
 	}
 	fputs("]}", out);
 }
@@ -192,6 +266,8 @@ static void write_stall(FILE *out, const struct sw_report *rep,
 	kv_u64(out, "duration_ns", st->duration_ns, &f);
 	kv_u64(out, "blocked_ns", st->blocked_ns, &f);
 	kv_u64(out, "cpu_ns", st->cpu_ns, &f);
+	kv_u64(out, "cpu_unsampled_ns", st->cpu_unsampled_ns, &f);
+	kv_str(out, "test", st->test, &f);
 	key(out, "sites", &f);
 	putc('[', out);
 	for (i = 0; i < st->nsites; i++)
@@ -269,6 +345,20 @@ static void write_event(struct evbuf *eb, const struct sw_report *rep,
 		p = PUT_LIT(p, "null");
 	p = PUT_LIT(p, ",\"count\":");
 	p = put_u64(p, e->count);
+	p = PUT_LIT(p, ",\"total_ns\":");
+	p = put_u64(p, e->total_ns);
+	p = PUT_LIT(p, ",\"variant\":");
+	p = put_u64(p, e->variant);
+	if (e->test) {
+		/* rare: formatted the slow way */
+		eb->len = (size_t)(p - eb->b);
+		evbuf_flush(eb);
+		fputs(",\"test\":", eb->out);
+		sw_json_str(eb->out, e->test);
+		p = eb->b;
+	} else {
+		p = PUT_LIT(p, ",\"test\":null");
+	}
 	*p++ = '}';
 	eb->len = (size_t)(p - eb->b);
 }

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../include/sw_trace.h"
 #include "model.h"
+#include "source.h"
 #include "util.h"
 
 #define MAX_STALLS_SHOWN 20
@@ -61,16 +63,17 @@ static void put_frame(FILE *out, const struct sw_frame *f)
 
 /* Frames with no name (a stripped interpreter's internals) carry no
  * information for a person: a run of them is folded into one line. */
-static void put_stack(FILE *out, const struct sw_site *s, const char *indent)
+static void put_stack(FILE *out, const struct sw_frame *fr, size_t n,
+		      const char *indent)
 {
 	size_t i = 0, lines = 0;
 
-	while (i < s->nframes && lines < MAX_FRAMES_SHOWN) {
-		const struct sw_frame *f = &s->frames[i];
+	while (i < n && lines < MAX_FRAMES_SHOWN) {
+		const struct sw_frame *f = &fr[i];
 		size_t run = 0;
 
-		while (i + run < s->nframes && !s->frames[i + run].function &&
-		       s->frames[i + run].lang == SW_LANG_NATIVE)
+		while (i + run < n && !fr[i + run].function &&
+		       fr[i + run].lang == SW_LANG_NATIVE)
 			run++;
 		fputs(indent, out);
 		if (run > 1) {
@@ -86,15 +89,36 @@ static void put_stack(FILE *out, const struct sw_site *s, const char *indent)
 			i += run;
 		} else {
 			put_frame(out, f);
+			if (f->in_app)
+				fputs("  [app]", out);
 			i++;
 		}
 		putc('\n', out);
 		lines++;
 	}
-	if (i < s->nframes)
-		fprintf(out, "%s... %zu more frames\n", indent, s->nframes - i);
-	if (!s->nframes)
+	if (i < n)
+		fprintf(out, "%s... %zu more frames\n", indent, n - i);
+	if (!n)
 		fprintf(out, "%s(no stack)\n", indent);
+}
+
+static uint64_t rel_ns(const struct sw_process *p, uint64_t t)
+{
+	return t > p->start_mono_ns ? t - p->start_mono_ns : 0;
+}
+
+/* "1.5 MB", "12 KB", "800 B". */
+static char *fmt_bytes(char *buf, size_t len, uint64_t n)
+{
+	if (n >= 1024ull * 1024 * 1024)
+		snprintf(buf, len, "%.1f GB", (double)n / (1 << 30));
+	else if (n >= 1024 * 1024)
+		snprintf(buf, len, "%.1f MB", (double)n / (1 << 20));
+	else if (n >= 1024)
+		snprintf(buf, len, "%.1f KB", (double)n / 1024);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+	return buf;
 }
 
 static void put_loops(FILE *out, const struct sw_report *rep, int color)
@@ -118,7 +142,20 @@ static void put_loops(FILE *out, const struct sw_report *rep, int color)
 			sw_fmt_duration(a, sizeof(a), p->threshold_ns),
 			sw_fmt_duration(b, sizeof(b), p->call_threshold_ns),
 			p->strict ? ", strict" : "",
-			p->clean_exit ? "" : ", no clean exit");
+			!p->clean_exit ? ", no clean exit"
+			: p->end_how == SW_END_UNDERSCORE
+			    ? ", exited by _exit (no destructors ran)"
+			    : "");
+		if (p->rotations)
+			fprintf(out,
+				"  the size budget dropped %s of older data "
+				"(+%s to +%s) in %u rotation%s\n",
+				fmt_bytes(c, sizeof(c), p->dropped_bytes),
+				sw_fmt_duration(a, sizeof(a),
+						rel_ns(p, p->dropped_first_ns)),
+				sw_fmt_duration(b, sizeof(b),
+						rel_ns(p, p->dropped_last_ns)),
+				p->rotations, p->rotations == 1 ? "" : "s");
 		for (j = 0; j < p->nloops; j++) {
 			const struct sw_loop *l = &p->loops[j];
 
@@ -163,87 +200,68 @@ static void put_loops(FILE *out, const struct sw_report *rep, int color)
 	fputs(quiet > shown ? " ...\n" : "\n", out);
 }
 
-/* Where a site happened, for one line: its innermost Python frame, else
- * its innermost named JS frame, else its innermost named native frame
- * (the caller of the blocking call, the sampled function). */
-static const struct sw_frame *where_of(const struct sw_site *s)
-{
-	size_t k;
-
-	for (k = 0; k < s->nframes; k++)
-		if (s->frames[k].lang == SW_LANG_PYTHON)
-			return &s->frames[k];
-	for (k = 0; k < s->nframes; k++)
-		if (s->frames[k].lang == SW_LANG_JS && s->frames[k].function)
-			return &s->frames[k];
-	for (k = 0; k < s->nframes; k++)
-		if (s->frames[k].function)
-			return &s->frames[k];
-	return sw_site_location(s);
-}
-
-/* Is this Python frame in the interpreter's own library (asyncio, socket,
- * urllib) rather than in the program?  Installed packages are the
- * program's. */
-static int is_stdlib_frame(const struct sw_frame *f)
-{
-	return f->lang == SW_LANG_PYTHON && f->file &&
-	       strstr(f->file, "/lib/python") && !strstr(f->file, "-packages/");
-}
-
-/* When a site's location is inside the standard library (socket.py for a
- * urlopen), the program's own frame that called into it is what a person
- * wants to see next to it. */
-static void put_caller_hint(FILE *out, const struct sw_site *s,
-			    const struct sw_frame *loc)
-{
-	size_t k;
-
-	if (!loc || !is_stdlib_frame(loc))
-		return;
-	for (k = (size_t)(loc - s->frames) + 1; k < s->nframes; k++) {
-		const struct sw_frame *f = &s->frames[k];
-
-		if (f->lang == SW_LANG_PYTHON && !is_stdlib_frame(f)) {
-			fputs(", called from ", out);
-			put_frame(out, f);
-			return;
-		}
-	}
-}
-
-static int cmp_stall_dur(const void *x, const void *y)
+static int cmp_stall(const void *x, const void *y)
 {
 	const struct sw_stall *a = *(const struct sw_stall *const *)x;
 	const struct sw_stall *b = *(const struct sw_stall *const *)y;
 
+	/* Grouped by test (stalls outside any test last), longest first. */
+	if (a->test != b->test) {
+		if (!a->test || !b->test)
+			return a->test ? -1 : 1;
+		return strcmp(a->test, b->test);
+	}
 	if (a->duration_ns != b->duration_ns)
 		return a->duration_ns > b->duration_ns ? -1 : 1;
 	return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
 }
 
+/* The source line's text under a headline, when the file is readable. */
+static void put_source(FILE *out, const struct sw_place *pl, const char *indent)
+{
+	char *text = sw_source_line(pl->file, pl->line);
+
+	if (!text)
+		return;
+	fputs(indent, out);
+	fputs("> ", out);
+	sw_puts_safe(out, text, "");
+	putc('\n', out);
+	free(text);
+}
+
 static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 {
 	const struct sw_stall **v;
+	const char *test = NULL;
 	char a[32], b[32], c[32], d[32];
 	size_t i, n = rep->nstalls;
+	int tests = 0;
 
 	if (!n)
 		return;
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		v[i] = &rep->stalls[i];
-	qsort(v, n, sizeof(*v), cmp_stall_dur);
-	fprintf(out, "\n%sLongest stalls%s (%zu in all)\n", bold(color),
-		plain(color), n);
+		tests |= v[i]->test != NULL;
+	}
+	qsort(v, n, sizeof(*v), cmp_stall);
+	fprintf(out, "\n%sLongest stalls%s (%zu in all%s)\n", bold(color),
+		plain(color), n, tests ? ", by test" : "");
 	for (i = 0; i < n && i < MAX_STALLS_SHOWN; i++) {
 		const struct sw_stall *st = v[i];
 		const struct sw_process *p = &rep->processes[st->process];
 		uint64_t other = st->duration_ns - st->blocked_ns - st->cpu_ns;
 		double dur = st->duration_ns ? (double)st->duration_ns : 1;
 
+		if (tests && (i == 0 || st->test != test)) {
+			fputs("  test ", out);
+			sw_puts_safe(out, st->test, "(none)");
+			putc('\n', out);
+			test = st->test;
+		}
 		if (st->blocked_ns + st->cpu_ns > st->duration_ns)
 			other = 0;
 		fprintf(
@@ -263,17 +281,12 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 		    100.0 * (double)other / dur);
 		if (st->nsites) {
 			const struct sw_site *s = &rep->sites[st->sites[0]];
-			const struct sw_frame *loc = where_of(s);
 
-			fprintf(out, "      mostly site #%zu, %s %s",
-				st->sites[0] + 1, sw_site_kind_name(s->kind),
-				s->call);
-			if (loc) {
-				fputs(" in ", out);
-				put_frame(out, loc);
-				put_caller_hint(out, s, loc);
-			}
+			fprintf(out, "      mostly site #%zu, %s: ",
+				st->sites[0] + 1, sw_site_kind_name(s->kind));
+			sw_puts_safe(out, s->place.text, "?");
 			putc('\n', out);
+			put_source(out, &s->place, "        ");
 		}
 	}
 	if (n > MAX_STALLS_SHOWN)
@@ -297,70 +310,145 @@ static const char *kind_words(enum sw_site_kind k)
 	}
 }
 
-/* Two sites at the same place: same kind, and their located frames name
- * the same function in the same file.  CPU samples of one hot function
- * land on several stacks (other lines, other interpreter internals); the
- * text report shows the first stack and lists the rest in one line each. */
-static int same_place(const struct sw_site *a, const struct sw_site *b)
+/* Sites that go to "also seen": short blocking calls that stalled no
+ * turn, outside the program's own code. */
+static char *brief_sites(const struct sw_report *rep)
 {
-	const struct sw_frame *x = where_of(a), *y = where_of(b);
+	char *brief = calloc(rep->nsites ? rep->nsites : 1, 1);
+	size_t i;
 
-	if (a->kind != b->kind || !x || !y || !x->function || !y->function)
-		return 0;
-	if (strcmp(x->function, y->function) != 0)
-		return 0;
-	if (!x->file || !y->file)
-		return !x->file && !y->file;
-	return strcmp(x->file, y->file) == 0;
+	if (!brief)
+		return NULL;
+	for (i = 0; i < rep->nsites; i++)
+		brief[i] = rep->sites[i].kind == SW_SITE_BLOCKING &&
+			   !rep->sites[i].place.in_app;
+	for (i = 0; i < rep->nevents; i++)
+		if (rep->events[i].stall >= 0 &&
+		    rep->events[i].site < rep->nsites)
+			brief[rep->events[i].site] = 0;
+	return brief;
 }
 
-static void put_sites(FILE *out, const struct sw_report *rep, int color)
+static int trampolines(const struct sw_site *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nframes; i++)
+		if (s->frames[i].function &&
+		    strstr(s->frames[i].function, "InterpreterEntryTrampoline"))
+			return 1;
+	return 0;
+}
+
+static void put_site(FILE *out, const struct sw_site *s, size_t i,
+		     const struct sw_text_opts *o)
 {
 	char a[32], b[32];
-	size_t i, j;
+	const char *words = kind_words(s->kind);
+	size_t k;
 
-	fprintf(out, "\n%sSites by total time%s (%zu)\n", bold(color),
-		plain(color), rep->nsites);
-	if (!rep->nsites)
-		fputs("  none: no blocking call or CPU stall was recorded\n",
-		      out);
-	for (i = 0; i < rep->nsites && i < MAX_SITES_SHOWN; i++) {
-		const struct sw_site *s = &rep->sites[i];
-		const struct sw_frame *loc = where_of(s);
-		const char *words = kind_words(s->kind);
-
-		for (j = 0; j < i; j++)
-			if (same_place(&rep->sites[j], s))
-				break;
-		fprintf(out, "%s%s#%zu %s %s", j < i ? "" : "\n", bold(color),
-			i + 1, sw_site_kind_name(s->kind), s->call);
-		if (loc) {
-			fputs(" in ", out);
-			put_frame(out, loc);
-			put_caller_hint(out, s, loc);
-		}
-		fprintf(out, "%s: %" PRIu64 " time%s, total %s, max %s%s",
-			plain(color), s->count, s->count == 1 ? "" : "s",
-			sw_fmt_duration(a, sizeof(a), s->total_ns),
-			sw_fmt_duration(b, sizeof(b), s->max_ns),
-			s->strict_only ? " (strict: could block)" : "");
-		if (j < i) {
-			fprintf(out, "; same place as #%zu, another stack\n",
-				j + 1);
-			continue;
-		}
-		putc('\n', out);
-		if (words)
-			fprintf(out, "   %s\n", words);
-		put_stack(out, s, "    ");
+	fprintf(out, "\n%s#%zu %s ", bold(o->color), i + 1,
+		sw_site_kind_name(s->kind));
+	sw_puts_safe(out, s->place.text, "?");
+	fprintf(out, "%s: %" PRIu64 " time%s, total %s, max %s%s\n",
+		plain(o->color), s->count, s->count == 1 ? "" : "s",
+		sw_fmt_duration(a, sizeof(a), s->total_ns),
+		sw_fmt_duration(b, sizeof(b), s->max_ns),
+		s->strict_only ? " (strict: could block)" : "");
+	put_source(out, &s->place, "   ");
+	if (s->place.file && s->place.line > 0) {
+		fputs("   at ", out);
+		sw_puts_safe(out, s->place.file, "?");
+		fprintf(out, ":%d\n", s->place.line);
 	}
-	if (rep->nsites > MAX_SITES_SHOWN)
+	if (s->test) {
+		fputs("   in test ", out);
+		sw_puts_safe(out, s->test, "?");
+		putc('\n', out);
+	}
+	if (words)
+		fprintf(out, "   %s\n", words);
+	for (k = 0; k < s->nvariants && k < o->stacks; k++) {
+		const struct sw_variant *v = &s->variants[k];
+
+		if (s->nvariants > 1)
+			fprintf(out,
+				"   stack %zu of %zu: %" PRIu64
+				" time%s, total %s\n",
+				k + 1, s->nvariants, v->count,
+				v->count == 1 ? "" : "s",
+				sw_fmt_duration(a, sizeof(a), v->total_ns));
+		put_stack(out, v->frames, v->nframes, "    ");
+	}
+	if (s->nvariants > o->stacks)
+		fprintf(out, "   ... %zu more stack%s (--stacks N)\n",
+			s->nvariants - o->stacks,
+			s->nvariants - o->stacks == 1 ? "" : "s");
+}
+
+static void put_sites(FILE *out, const struct sw_report *rep,
+		      const struct sw_text_opts *o)
+{
+	char a[32];
+	char *brief = brief_sites(rep);
+	size_t i, shown = 0, nbrief = 0;
+	int hint = 0;
+
+	for (i = 0; i < rep->nsites; i++)
+		nbrief += brief && brief[i];
+	fprintf(out, "\n%sSites by total time%s (%zu)\n", bold(o->color),
+		plain(o->color), rep->nsites - nbrief);
+	if (rep->nsites == nbrief)
+		fputs("  none: no blocking call or CPU stall in the program's "
+		      "code\n",
+		      out);
+	for (i = 0; i < rep->nsites; i++) {
+		if (brief && brief[i])
+			continue;
+		if (shown++ >= MAX_SITES_SHOWN)
+			continue;
+		put_site(out, &rep->sites[i], i, o);
+		hint |= trampolines(&rep->sites[i]);
+	}
+	if (shown > MAX_SITES_SHOWN)
 		fprintf(out, "\n... %zu more sites (see --format json)\n",
-			rep->nsites - MAX_SITES_SHOWN);
+			shown - MAX_SITES_SHOWN);
+	if (hint)
+		fputs("\nhint: JavaScript frames are unnamed "
+		      "(Builtins_InterpreterEntryTrampoline): run node "
+		      "under `stallwatch run --js` to name them\n",
+		      out);
+	if (nbrief) {
+		fprintf(out,
+			"\n%sAlso seen%s (short calls outside the program's "
+			"code that stalled nothing)\n",
+			bold(o->color), plain(o->color));
+		for (i = 0, shown = 0; i < rep->nsites; i++) {
+			const struct sw_site *s = &rep->sites[i];
+
+			if (!brief[i] || shown++ >= MAX_SITES_SHOWN)
+				continue;
+			fprintf(out, "  #%zu ", i + 1);
+			sw_puts_safe(out, s->place.text, "?");
+			fprintf(out, ": %" PRIu64 " time%s, max %s\n", s->count,
+				s->count == 1 ? "" : "s",
+				sw_fmt_duration(a, sizeof(a), s->max_ns));
+		}
+	}
+	free(brief);
 }
 
 int sw_write_text(const struct sw_report *rep, FILE *out, int color)
 {
+	struct sw_text_opts o = {.color = color, .stacks = 1};
+
+	return sw_write_text_opts(rep, out, &o);
+}
+
+int sw_write_text_opts(const struct sw_report *rep, FILE *out,
+		       const struct sw_text_opts *o)
+{
+	int color = o->color;
 	size_t i;
 
 	fprintf(
@@ -370,9 +458,14 @@ int sw_write_text(const struct sw_report *rep, FILE *out, int color)
 	    rep->nprocesses == 1 ? "" : "es", rep->nstalls,
 	    rep->nstalls == 1 ? "" : "s", rep->nsites,
 	    rep->nsites == 1 ? "" : "s");
+	if (!rep->nstalls)
+		fprintf(out,
+			"%sno stall%s: no event loop turn went over its "
+			"threshold\n\n",
+			bold(color), plain(color));
 	put_loops(out, rep, color);
 	put_stalls(out, rep, color);
-	put_sites(out, rep, color);
+	put_sites(out, rep, o);
 	if (rep->nnotes) {
 		fprintf(out, "\n%sNotes%s\n", bold(color), plain(color));
 		for (i = 0; i < rep->nnotes; i++) {

@@ -14,19 +14,7 @@
 
 #include "../include/sw_trace.h"
 #include "model.h"
-
-/* Names of one process's code ids, from its SW_REC_PYCODE records. */
-struct sw_pycode {
-	uint32_t code_id;
-	int first_line;
-	char *name;
-	char *file;
-};
-
-struct sw_pycodes {
-	struct sw_pycode *v; /* sorted by code_id for bsearch */
-	size_t n, cap;
-};
+#include "reader.h"
 
 /* Is this native function name an interpreter eval loop? */
 int sw_is_eval_function(const char *name);

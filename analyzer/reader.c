@@ -9,6 +9,7 @@
 #include "reader.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -277,12 +278,19 @@ static enum rec_verdict parse_event(struct sw_trace *t, const uint8_t *r,
 static enum rec_verdict parse_stall(struct sw_trace *t, const uint8_t *r,
 				    size_t size, const char **why)
 {
-	if (size < sizeof(struct sw_rec_stall)) {
+	size_t n = size < sizeof(struct sw_rec_stall)
+		       ? size
+		       : sizeof(struct sw_rec_stall);
+
+	/* Records only grow: an older stall record lacks cpu_ns and
+	 * sampled_ns, which read as 0 (unknown). */
+	if (size < offsetof(struct sw_rec_stall, cpu_ns)) {
 		*why = "stall record too short";
 		return REC_CORRUPT;
 	}
 	SW_GROW(t->stalls, t->nstalls, t->cap_stalls);
-	memcpy(&t->stalls[t->nstalls++], r, sizeof(struct sw_rec_stall));
+	memset(&t->stalls[t->nstalls], 0, sizeof(struct sw_rec_stall));
+	memcpy(&t->stalls[t->nstalls++], r, n);
 	return REC_OK;
 }
 
@@ -371,12 +379,55 @@ static enum rec_verdict parse_note(struct sw_trace *t, const uint8_t *r,
 static enum rec_verdict parse_end(struct sw_trace *t, const uint8_t *r,
 				  size_t size, const char **why)
 {
-	if (size < sizeof(struct sw_rec_end)) {
+	/* An older end record lacks how and status: zero (exit()). */
+	if (size < offsetof(struct sw_rec_end, how)) {
 		*why = "end record too short";
 		return REC_CORRUPT;
 	}
-	memcpy(&t->end, r, sizeof(t->end));
+	memset(&t->end, 0, sizeof(t->end));
+	memcpy(&t->end, r, size < sizeof(t->end) ? size : sizeof(t->end));
 	t->has_end = 1;
+	return REC_OK;
+}
+
+static enum rec_verdict parse_test(struct sw_trace *t, const uint8_t *r,
+				   size_t size, const char **why)
+{
+	struct sw_rec_test x;
+	struct sw_ttest *tt;
+
+	if (size < sizeof(x)) {
+		*why = "test record too short";
+		return REC_CORRUPT;
+	}
+	memcpy(&x, r, sizeof(x));
+	if (x.name_len > SW_MAX_STR ||
+	    (uint64_t)sizeof(x) + x.name_len > size) {
+		*why = "test name overruns the record";
+		return REC_CORRUPT;
+	}
+	SW_GROW(t->tests, t->ntests, t->cap_tests);
+	tt = &t->tests[t->ntests++];
+	tt->time_ns = x.time_ns;
+	tt->source = x.source;
+	tt->name = str_copy(r + sizeof(x), x.name_len);
+	return REC_OK;
+}
+
+static enum rec_verdict parse_dropped(struct sw_trace *t, const uint8_t *r,
+				      size_t size, const char **why)
+{
+	struct sw_rec_dropped d;
+
+	if (size < sizeof(d)) {
+		*why = "dropped record too short";
+		return REC_CORRUPT;
+	}
+	memcpy(&d, r, sizeof(d));
+	/* Cumulative: the one with the most rotations holds everything. */
+	if (!t->has_dropped || d.rotations >= t->dropped.rotations)
+		t->dropped = d;
+	t->has_dropped = 1;
 	return REC_OK;
 }
 
@@ -419,6 +470,34 @@ static void finish_pycodes(struct sw_pycodes *v)
 	}
 	v->n = o;
 	free(tg);
+}
+
+static int code_id_cmp(const void *a, const void *b)
+{
+	const struct sw_pycode *x = a, *y = b;
+
+	return x->code_id < y->code_id ? -1 : x->code_id > y->code_id;
+}
+
+void sw_trace_adopt_pycodes(struct sw_trace *dst, const struct sw_trace *src)
+{
+	struct sw_pycodes *v = &dst->pycodes;
+	size_t i, n = v->n;
+
+	for (i = 0; i < src->pycodes.n; i++) {
+		const struct sw_pycode *c = &src->pycodes.v[i];
+
+		if (n && bsearch(c, v->v, n, sizeof(*c), code_id_cmp))
+			continue;
+		SW_GROW(v->v, v->n, v->cap);
+		v->v[v->n].code_id = c->code_id;
+		v->v[v->n].first_line = c->first_line;
+		v->v[v->n].name = c->name ? xstrdup(c->name) : NULL;
+		v->v[v->n].file = c->file ? xstrdup(c->file) : NULL;
+		v->n++;
+	}
+	if (v->n > n)
+		qsort(v->v, v->n, sizeof(*v->v), code_id_cmp);
 }
 
 int sw_trace_parse(struct sw_trace *t, const void *buf, size_t len,
@@ -517,6 +596,12 @@ int sw_trace_parse(struct sw_trace *t, const void *buf, size_t len,
 			break;
 		case SW_REC_END:
 			v = parse_end(t, p + off, h.size, &why);
+			break;
+		case SW_REC_TEST:
+			v = parse_test(t, p + off, h.size, &why);
+			break;
+		case SW_REC_DROPPED:
+			v = parse_dropped(t, p + off, h.size, &why);
 			break;
 		default:
 			v = REC_SKIP; /* a record type from a newer shim */
@@ -660,6 +745,9 @@ void sw_trace_free(struct sw_trace *t)
 	for (i = 0; i < t->nnotes; i++)
 		free(t->notes[i].text);
 	free(t->notes);
+	for (i = 0; i < t->ntests; i++)
+		free(t->tests[i].name);
+	free(t->tests);
 	for (i = 0; i < t->nproblems; i++)
 		free(t->problems[i]);
 	free(t->problems);
@@ -676,6 +764,18 @@ static int has_suffix(const char *s, const char *suffix)
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* X.swtrace.N: an older part of a process's trace kept by a rotation
+ * (STALLWATCH_MAX_SIZE); it stands alone and is read like the others. */
+static int rotated_name(const char *name)
+{
+	const char *p = strstr(name, SW_TRACE_SUFFIX ".");
+
+	if (!p)
+		return 0;
+	p += strlen(SW_TRACE_SUFFIX ".");
+	return *p && strspn(p, "0123456789") == strlen(p);
 }
 
 int sw_trace_expand(char *const *paths, size_t npaths, char ***files,
@@ -709,7 +809,8 @@ int sw_trace_expand(char *const *paths, size_t npaths, char ***files,
 		while ((de = readdir(d)) != NULL) {
 			const char *sep;
 
-			if (!has_suffix(de->d_name, SW_TRACE_SUFFIX))
+			if (!has_suffix(de->d_name, SW_TRACE_SUFFIX) &&
+			    !rotated_name(de->d_name))
 				continue;
 			sep = has_suffix(paths[i], "/") ? "" : "/";
 			SW_GROW(v, n, cap);

@@ -15,7 +15,19 @@
 #include <stdint.h>
 
 #include "../include/sw_trace.h"
-#include "pymerge.h"
+
+/* Names of one process's code ids, from its SW_REC_PYCODE records. */
+struct sw_pycode {
+	uint32_t code_id;
+	int first_line;
+	char *name;
+	char *file;
+};
+
+struct sw_pycodes {
+	struct sw_pycode *v; /* sorted by code_id for bsearch */
+	size_t n, cap;
+};
 
 struct sw_tmodule {
 	uint64_t bias, base;
@@ -50,6 +62,13 @@ struct sw_tnote {
 	char *text;
 };
 
+/* A SW_REC_TEST record: the test running from time_ns on. */
+struct sw_ttest {
+	uint64_t time_ns;
+	uint32_t source;
+	char *name; /* "" when no test runs */
+};
+
 struct sw_trace {
 	char *path;
 	struct sw_rec_process proc;
@@ -74,8 +93,13 @@ struct sw_trace {
 	struct sw_tnote *notes; /* SW_REC_NOTE records from the shim */
 	size_t nnotes, cap_notes;
 
+	struct sw_ttest *tests; /* in file order */
+	size_t ntests, cap_tests;
+	int has_dropped;
+	struct sw_rec_dropped dropped; /* the latest (cumulative) */
+
 	int has_end;
-	struct sw_rec_end end;
+	struct sw_rec_end end; /* zero-filled past an older, shorter record */
 
 	uint64_t records;    /* valid records read */
 	uint64_t torn_bytes; /* bytes of a torn last record */
@@ -97,6 +121,11 @@ int sw_trace_parse(struct sw_trace *t, const void *buf, size_t len,
 int sw_trace_read(struct sw_trace *t, const char *path, char *err,
 		  size_t errlen);
 void sw_trace_free(struct sw_trace *t);
+
+/* Two files of one process (a rotation kept X.swtrace.1 and X.swtrace):
+ * names of Python code ids that dst lacks are taken from src, so frames
+ * whose code was named before the rotation keep their names. */
+void sw_trace_adopt_pycodes(struct sw_trace *dst, const struct sw_trace *src);
 
 /* Find a loop of the trace by id; NULL when unknown. */
 struct sw_tloop *sw_trace_loop(struct sw_trace *t, uint32_t loop_id);

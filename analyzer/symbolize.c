@@ -9,6 +9,7 @@
  * C++ names are demangled with libstdc++'s __cxa_demangle.
  */
 #include "symbolize.h"
+#include "place.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -611,7 +612,7 @@ static void lookup(struct sw_symbolizer *s, uint64_t ip, uint64_t pc,
 		if (js) {
 			f = push_frame(fv, ip, NULL);
 			f->lang = SW_LANG_JS;
-			f->function = xstrdup(js);
+			sw_js_split(js, f);
 			return;
 		}
 	}

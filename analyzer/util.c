@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonw.h"
+#include "html_escape.h"
 
 static void oom(size_t n)
 {
@@ -165,57 +165,30 @@ void sw_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-static void safe_into(const char *str,
-		      void (*emit)(void *, const char *, size_t), void *ctx)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t len = strlen(str), i = 0;
-
-	while (i < len) {
-		int n = sw_utf8_len(s + i, len - i);
-
-		if (n == 0 || s[i] < 0x20 || s[i] == 0x7f) {
-			emit(ctx, "?", 1);
-			i++;
-			continue;
-		}
-		/* C1 controls (U+0080..U+009F) include CSI: strip them too. */
-		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
-			emit(ctx, "?", 1);
-			i += 2;
-			continue;
-		}
-		emit(ctx, (const char *)s + i, (size_t)n);
-		i += (size_t)n;
-	}
-}
-
-static void emit_file(void *ctx, const char *s, size_t n)
-{
-	fwrite(s, 1, n, (FILE *)ctx);
-}
-
-static void emit_buf(void *ctx, const char *s, size_t n)
-{
-	sw_buf_add(ctx, s, n);
-}
-
+/* Terminal text is escaped by sw_term_text (html_escape.c), the one
+ * sanitizer: controls, C1, U+2028/9 and invalid UTF-8 become '?'. */
 void sw_puts_safe(FILE *out, const char *s, const char *fallback)
 {
 	if (!s) {
 		fputs(fallback ? fallback : "", out);
 		return;
 	}
-	safe_into(s, emit_file, out);
+	sw_term_text(out, s, 0);
 }
 
 char *sw_strdup_safe(const char *s)
 {
-	struct sw_buf b = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
 
+	if (!m)
+		sw_die(2, "out of memory");
 	if (s)
-		safe_into(s, emit_buf, &b);
-	return sw_buf_take(&b);
+		sw_term_text(m, s, 0);
+	if (fclose(m) != 0 || !buf)
+		sw_die(2, "out of memory");
+	return buf;
 }
 
 char *sw_fmt_duration(char *buf, size_t len, uint64_t ns)

@@ -65,6 +65,14 @@
 	X(EPOLL_PWAIT, "epoll_pwait")               \
 	X(EPOLL_PWAIT2, "epoll_pwait2")             \
 	X(TURN, "loop turn")                        \
+	X(FWRITE, "fwrite")                         \
+	X(FPUTS, "fputs")                           \
+	X(FPUTC, "fputc")                           \
+	X(PUTS, "puts")                             \
+	X(FPRINTF, "fprintf")                       \
+	X(PRINTF, "printf")                         \
+	X(FFLUSH, "fflush")                         \
+	X(FUTEX, "futex")                           \
 	X(UNWRAPPED_SYSCALL, "unwrapped system call")
 
 enum sw_call {

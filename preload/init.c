@@ -20,6 +20,7 @@
  */
 #include "core.h"
 #include "ownfd.h"
+#include "extras.h" /* extras */
 #include "real.h"
 
 #include <errno.h>
@@ -506,7 +507,8 @@ out:
 	sw_tls.guard--;
 }
 
-__attribute__((destructor)) static void sw_fini(void)
+/* extras: the destructor's end, also for _exit & co. (wrap_exit.c). */
+void sw_finish(uint32_t how, int32_t status)
 {
 	struct sw_rec_end end;
 	uint64_t now;
@@ -527,7 +529,14 @@ __attribute__((destructor)) static void sw_fini(void)
 	end.h.size = sizeof(end);
 	end.time_ns = now;
 	end.records_dropped = sw_writer_dropped();
+	end.how = how;	     /* extras */
+	end.status = status; /* extras */
 	sw_emit(&end, sizeof(end));
 	sw_perfmap_save(sw_writer_path());
 	sw_tls.guard--;
+}
+
+__attribute__((destructor)) static void sw_fini(void)
+{
+	sw_finish(SW_END_EXIT, 0); /* extras */
 }

@@ -13,6 +13,7 @@
  * thread closes is ended by its owner at its next wait (pending_end).
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "fdcache.h"
 #include "real.h"
 
@@ -240,6 +241,7 @@ static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
 	rec.nsamples = atomic_load(&slot->nsamples);
 	rec.cpu_ns = stall_cpu_ns(slot, dur);
 	rec.sampled_ns = rec.nsamples ? sw_tls.turn_sampled_ns : 0;
+	sw_test_note(start); /* extras: the running test first */
 	sw_emit(&rec, sizeof(rec));
 	/* Asleep most of the turn, but in no call a wrapper timed: perhaps in
 	 * I/O on an fd the cache wrongly calls non-blocking (fdcache.c). */

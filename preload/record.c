@@ -10,6 +10,7 @@
  * fast path takes no lock.
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "fdcache.h"
 
 #include <string.h>
@@ -200,6 +201,7 @@ static void emit_event(struct event_args *a)
 	ev->ev_flags = flags;
 	ev->nips = (uint16_t)nips;
 	ev->npy = (uint16_t)npy;
+	sw_test_note(ev->start_ns); /* extras: the running test first */
 	sw_emit(buf, ev->h.size);
 }
 

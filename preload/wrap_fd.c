@@ -268,7 +268,12 @@ __asm__(".text\n"
 	"	je 1f\n"
 	"	cmpq $436, %rdi\n" /* SYS_close_range */
 	"	je 1f\n"
-	"	movq sw_real_syscall(%rip), %rax\n"
+	/* extras: numbers that can sleep go to wrap_syscall.c */
+	"	cmpq $511, %rdi\n"
+	"	ja 2f\n"
+	"	btq %rdi, sw_syscall_timed_map(%rip)\n"
+	"	jc sw_syscall_timed\n"
+	"2:	movq sw_real_syscall(%rip), %rax\n"
 	"	testq %rax, %rax\n"
 	"	jz 1f\n"
 	"	jmp *%rax\n"

@@ -5,6 +5,8 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +181,9 @@ json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
 	return NULL;
 }
 
-int sw_t_count_traces(const char *dir)
+/* Traces in dir and, one level down, in the run directories that
+ * `stallwatch run -o dir` makes. */
+static int count_traces(const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -191,9 +195,22 @@ int sw_t_count_traces(const char *dir)
 		size_t l = strlen(e->d_name);
 		if (l > 8 && strcmp(e->d_name + l - 8, ".swtrace") == 0)
 			n++;
+		else if (depth && e->d_type == DT_DIR && e->d_name[0] != '.') {
+			char sub[4096];
+			int k;
+
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			k = count_traces(sub, depth - 1);
+			n += k > 0 ? k : 0;
+		}
 	}
 	closedir(d);
 	return n;
+}
+
+int sw_t_count_traces(const char *dir)
+{
+	return count_traces(dir, 1);
 }
 
 int sw_t_have(const char *path_or_cmd)
@@ -206,7 +223,41 @@ int sw_t_have(const char *path_or_cmd)
 
 void sw_t_skip(const char *why)
 {
-	fprintf(stderr, "SKIP: %s\n", why);
+	const char *file = getenv("SW_SKIP_FILE");
+	const char *test = tcase_name();
+	char line[1024];
+	int fd, n;
+
+	fprintf(stderr, "SKIP: %s: %s\n", test ? test : "?", why);
+	if (!file || !*file)
+		return;
+	/* One line, one O_APPEND write: forked tests never interleave. */
+	n = snprintf(line, sizeof(line), "%s\t%s", test ? test : "?", why);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	line[n++] = '\n';
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "SKIP: could not record in %s\n", file);
+	close(fd);
+}
+
+void sw_t_skipf(const char *fmt, ...)
+{
+	char why[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	sw_t_skip(why);
 }
 
 void sw_t_dump(const char *label, json_t *value)
@@ -257,4 +308,82 @@ int sw_t_count_lines(const char *s, const char *needle)
 		s = nl ? nl + 1 : s + len;
 	}
 	return n;
+}
+
+int sw_t_marker_line(const char *rel, const char *name)
+{
+	char buf[1024], want[128];
+	FILE *f = fopen(sw_t_src(rel), "r");
+	int line = 0;
+
+	ck_assert_msg(f != NULL, "%s not found", rel);
+	snprintf(want, sizeof(want), "LINE:%s\n", name);
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t n = strlen(buf), w = strlen(want);
+
+		line++;
+		if (n >= w && !strcmp(buf + n - w, want) &&
+		    (n == w || buf[n - w - 1] == ' ')) {
+			fclose(f);
+			return line;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("no marker LINE:%s in %s", name, rel);
+	return -1;
+}
+
+const char *sw_t_preload(const char *dir)
+{
+	static char bufs[4][8192];
+	static unsigned next;
+	char *buf = bufs[next++ % 4];
+
+	snprintf(buf, sizeof(bufs[0]),
+		 "env LD_PRELOAD='%s/libstallwatch.so' STALLWATCH_OUTPUT='%s'",
+		 env_or("SW_BUILD", "build"), dir);
+	return buf;
+}
+
+const char *sw_t_pyenv(const char *version)
+{
+	static char bufs[4][4096];
+	static unsigned next;
+	char *buf = bufs[next++ % 4], pat[4200];
+	const char *home = getenv("HOME");
+	glob_t g;
+
+	/* pyenv's own default root: $PYENV_ROOT, else ~/.pyenv. */
+	if (getenv("PYENV_ROOT") && *getenv("PYENV_ROOT"))
+		snprintf(pat, sizeof(pat), "%s/versions/%s.*/bin/python3",
+			 getenv("PYENV_ROOT"), version);
+	else
+		snprintf(pat, sizeof(pat),
+			 "%s/.pyenv/versions/%s.*/bin/python3",
+			 home && *home ? home : "/root", version);
+	if (glob(pat, 0, NULL, &g) != 0 || !g.gl_pathc)
+		return NULL;
+	snprintf(buf, sizeof(bufs[0]), "%s", g.gl_pathv[g.gl_pathc - 1]);
+	globfree(&g);
+	return buf;
+}
+
+int sw_t_same_plain_and_shim(const char *what, const char *tail,
+			     const char *env)
+{
+	const char *dir = sw_t_tmpdir("plain-and-shim");
+	char *plain = NULL, *shim = NULL;
+	int rc_plain, rc_shim;
+
+	rc_plain = sw_t_sh(&plain, "%s", tail);
+	rc_shim = sw_t_sh(&shim, "%s %s %s", sw_t_preload(dir), env, tail);
+	ck_assert_msg(rc_plain == rc_shim && plain && shim &&
+			  strcmp(plain, shim) == 0,
+		      "%s: plain exit %d, output:\n%s\nunder the shim exit %d, "
+		      "output:\n%s",
+		      what, rc_plain, plain ? plain : "(none)", rc_shim,
+		      shim ? shim : "(none)");
+	free(plain);
+	free(shim);
+	return rc_plain;
 }

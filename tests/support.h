@@ -37,17 +37,46 @@ json_t *sw_t_find_site(json_t *report, const char *kind, const char *call,
 /* Does any frame of the site have this function (and file suffix / line)? */
 json_t *sw_t_site_frame(json_t *site, const char *function,
 			const char *file_suffix, int line);
-/* Number of trace files (*.swtrace) in dir. */
+/* Number of trace files (*.swtrace) in dir and in its run directories. */
 int sw_t_count_traces(const char *dir);
 /* Is this interpreter/program present?  (for skips with a message) */
 int sw_t_have(const char *path_or_cmd);
-/* Print a skip message: Check has no "skipped", so tests say so and pass. */
+/*
+ * The running test skipped (part of) its check, for this reason.  Check has
+ * no "skipped" state: the reason goes to the file the runner names in
+ * SW_SKIP_FILE (tests run in forked children), and the runner counts the
+ * test as skipped, not passed, and lists the reasons.  The caller returns.
+ */
 void sw_t_skip(const char *why);
+/* The same with a printf format. */
+void sw_t_skipf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The environment prefix that puts a command under the shim in default
+ * mode: "env LD_PRELOAD=<build>/libstallwatch.so STALLWATCH_OUTPUT=<dir>"
+ * (rotating static buffers, like sw_t_src).
+ */
+const char *sw_t_preload(const char *dir);
+/*
+ * Run the shell command `tail` plain, then under the shim (sw_t_preload
+ * with a fresh trace directory, plus `env`, extra settings or ""), and
+ * fail the test unless the exit status and the output (stdout and
+ * stderr) are the same.  `what` names the case in the failure message.
+ * Returns the plain run's exit status, for the caller to check that the
+ * program did what it is for (a program broken both ways is no test).
+ */
+int sw_t_same_plain_and_shim(const char *what, const char *tail,
+			     const char *env);
+/* The newest pyenv CPython "3.N" (path of its python3), or NULL. */
+const char *sw_t_pyenv(const char *version);
 /* A whole file, NUL-terminated (length in *len when non-NULL); NULL when
  * it cannot be opened.  Caller frees. */
 char *sw_t_slurp(const char *path, size_t *len);
 /* Lines of s that contain needle. */
 int sw_t_count_lines(const char *s, const char *needle);
+/* The line of $SW_ROOT/rel that ends with "# LINE:name" or "// LINE:name"
+ * (test programs mark planted lines so they can move); aborts the test
+ * when there is none. */
+int sw_t_marker_line(const char *rel, const char *name);
 /* JSON dump of a value to stderr, for failure diagnosis. */
 void sw_t_dump(const char *label, json_t *value);
 

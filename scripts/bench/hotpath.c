@@ -7,6 +7,8 @@
  * line of key=value pairs for run.sh to parse:
  *
  *   turn N          N loop turns: epoll_wait(timeout 0) on an always-ready fd
+ *                   (turn and io also print the loop's CPU time: cpu_ns for
+ *                   the whole process, thread_cpu_ns for the loop thread)
  *   io N K          N turns, each with K send+recv pairs on an O_NONBLOCK
  *                   socketpair: 2*K wrapped calls per turn, on a loop thread
  *   io-timed N K    the same on a socketpair without O_NONBLOCK: calls the
@@ -77,6 +79,16 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the whole process (every thread, the shim's included) and of
+ * the calling thread: what the measured loop cost, whoever spent it. */
+static uint64_t cpu_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -467,7 +479,7 @@ int main(int argc, char **argv)
 	long n = arg_long(argv, argc, 2, 1000000);
 	/* flood takes a path, not K, as its third argument */
 	long k = strcmp(mode, "flood") ? arg_long(argv, argc, 3, 4) : 0;
-	uint64_t t0, ns;
+	uint64_t t0, ns, c0, tc0;
 
 	if (getenv("HOTPATH_IDLE_THREAD")) {
 		pthread_t idle;
@@ -484,15 +496,23 @@ int main(int argc, char **argv)
 	if (!strncmp(mode, "ab-", 3)) {
 		run_ab(mode, n, k);
 	} else if (!strcmp(mode, "turn")) {
+		c0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+		tc0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 		t0 = now_ns();
 		bench_turns(n);
 		ns = now_ns() - t0;
-		printf("mode=turn ns=%llu turns=%ld calls=0\n",
-		       (unsigned long long)ns, n);
+		printf("mode=turn ns=%llu turns=%ld calls=0 cpu_ns=%llu "
+		       "thread_cpu_ns=%llu\n",
+		       (unsigned long long)ns, n,
+		       (unsigned long long)(cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0),
+		       (unsigned long long)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) -
+					    tc0));
 	} else if (!strcmp(mode, "io") || !strcmp(mode, "io-timed") ||
 		   !strcmp(mode, "mutex")) {
 		int is_io = strcmp(mode, "mutex") != 0;
 
+		c0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+		tc0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 		t0 = now_ns();
 		if (!strcmp(mode, "io"))
 			bench_io(n, k);
@@ -501,8 +521,12 @@ int main(int argc, char **argv)
 		else
 			bench_mutex(n, k);
 		ns = now_ns() - t0;
-		printf("mode=%s ns=%llu turns=%ld calls=%ld\n", mode,
-		       (unsigned long long)ns, n, n * k * (is_io ? 2 : 1));
+		printf("mode=%s ns=%llu turns=%ld calls=%ld cpu_ns=%llu "
+		       "thread_cpu_ns=%llu\n",
+		       mode, (unsigned long long)ns, n, n * k * (is_io ? 2 : 1),
+		       (unsigned long long)(cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - c0),
+		       (unsigned long long)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) -
+					    tc0));
 	} else if (!strcmp(mode, "io-thread") ||
 		   !strcmp(mode, "mutex-thread")) {
 		struct thread_job job = {.n = n, .k = k};

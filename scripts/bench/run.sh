@@ -12,7 +12,7 @@
 #   BENCH_PAIRS       A/B pairs per measure (default 5)
 #   BENCH_SECONDS     seconds per wrk run; redis-benchmark and the loop counts
 #                     scale with it (default 5; 1 for a quick dev run)
-#   BENCH_ONLY        comma list of sections (default all): hot, clock,
+#   BENCH_ONLY        comma list of sections (default all): baseline, hot, clock,
 #                     callgrind, redis, aiohttp, node, flood, analyzer, rss
 #   BENCH_HOT_CALLS   wrapped calls per hot-path run (default 2000000)
 #   BENCH_RSS_TURNS   loop turns for the memory run (default 10000000)
@@ -235,6 +235,38 @@ bench_hot() {
 		for v in plain shim; do hot_run hot io-thread "$v" "$p" io-thread "$turns" "$k"; done
 		for v in plain shim; do hot_run hot mutex "$v" "$p" mutex "$mturns" "$mk"; done
 		for v in plain shim; do hot_run hot mutex-thread "$v" "$p" mutex-thread "$mturns" "$mk"; done
+	done
+}
+
+# Honest baselines: a single-threaded loop's plain run is single-threaded.
+# glibc skips the cancellation bookkeeping of cancellable calls (send, recv,
+# epoll_wait) and takes cheaper malloc and stdio paths while a process has
+# one thread, so a second thread (the shim's or an idle one) costs the
+# program by itself.  Three variants, interleaved in every pair: plain
+# (single-threaded), plainmt (plain with an idle thread, the old baseline
+# that hid this) and shim; CPU time of the whole process over the measured
+# loop, so a helper thread's or signal handler's work counts too.
+bench_baseline() {
+	local p v mode envs dir out turns=$((HOT_CALLS / 8)) k=4
+	log "baselines: $PAIRS pairs of plain / plain + idle thread / shim, turn and io, CPU time"
+	for p in $(seq "$PAIRS"); do
+		log "  pair $p/$PAIRS"
+		for mode in turn io; do
+			for v in plain plainmt shim; do
+				dir=$WORK/base-$RANDOM$RANDOM
+				mkdir -p "$dir"
+				envs=()
+				[ $v = plainmt ] && envs=(HOTPATH_IDLE_THREAD=1)
+				[ $v = shim ] && envs=(LD_PRELOAD="$SHIM" STALLWATCH_OUTPUT="$dir")
+				if [ $mode = turn ]; then
+					out=$("${PIN_CLIENT[@]}" env "${envs[@]}" "$HOT" turn "$HOT_CALLS")
+				else
+					out=$("${PIN_CLIENT[@]}" env "${envs[@]}" "$HOT" io "$turns" "$k")
+				fi || { log "hotpath $mode ($v) failed"; rm -rf "$dir"; continue; }
+				rec base "$mode" "$v" "$p" "$(grep '^mode=' <<<"$out")"
+				rm -rf "$dir"
+			done
+		done
 	done
 }
 
@@ -607,7 +639,9 @@ note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 note settings "pairs=$PAIRS seconds=$SECS hot_calls=$HOT_CALLS rss_turns=$RSS_TURNS cpu_server=$CPU_SERVER cpu_client=$CPU_CLIENT"
 note versions "$(redis-server --version 2>/dev/null | awk '{print "redis " $3}'); $($PY -c 'import aiohttp,sys;print("aiohttp",aiohttp.__version__,"python",sys.version.split()[0])' 2>/dev/null); node $(node --version 2>/dev/null); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 note load "$(cut -d' ' -f1-3 /proc/loadavg)"
+note shim_commit "$(git -C "$ROOT" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null)$(git -C "$ROOT" diff --quiet -- preload 2>/dev/null || echo ' + uncommitted changes in preload/')"
 
+want baseline && bench_baseline
 want hot && bench_hot
 want clock && bench_clock
 if want callgrind; then
@@ -636,4 +670,17 @@ want rss && bench_rss
 
 "$PY" "$ROOT/scripts/bench/table.py" "$RAW" >"$OUT/results.md" || exit 1
 cat "$OUT/results.md"
-log "table saved to $OUT/results.md (raw samples: $RAW)"
+# The published table: doc/benchmarks.md, which the README links.  Only a
+# run of every section replaces it; a partial run (BENCH_ONLY) stays in
+# $OUT.
+if [ "$ONLY" = all ]; then
+	mkdir -p "$ROOT/doc"
+	{
+		echo "<!-- Written by \`make bench\` (scripts/bench/run.sh, table.py); do not edit. -->"
+		echo
+		sed 's/^## stallwatch benchmark/# stallwatch benchmarks/' "$OUT/results.md"
+	} >"$ROOT/doc/benchmarks.md"
+	log "table saved to $OUT/results.md and doc/benchmarks.md (raw samples: $RAW)"
+else
+	log "table saved to $OUT/results.md (raw samples: $RAW); doc/benchmarks.md is written by full runs only"
+fi

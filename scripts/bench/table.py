@@ -81,6 +81,75 @@ class Report:
         b = {r["pair"]: r for r in self.get(sec, name, vb)}
         return [fn(a[p], b[p]) for p in sorted(a) if p in b]
 
+    # ---- honest baselines ----
+    def baseline(self):
+        """Wrapped non-blocking call and loop turn against two baselines:
+        a single-threaded plain run (what a single-threaded loop really is
+        without the shim) and a plain run with an idle thread (the old
+        baseline, which hid the cost of making the process multi-threaded).
+        CPU time of the whole process; per-pair differences, medians."""
+        def cpu_per(r, key):
+            return r["cpu_ns"] / r[key] if isinstance(r.get("cpu_ns"), float) \
+                and r.get(key) else None
+
+        def turn_delta(base):
+            ds = self.paired("base", "turn", base, "shim",
+                             lambda a, b: (b["cpu_ns"] - a["cpu_ns"]) / a["turns"]
+                             if isinstance(a.get("cpu_ns"), float)
+                             and isinstance(b.get("cpu_ns"), float) else None)
+            return [d for d in ds if d is not None]
+
+        def call_delta(base, turn_d):
+            # The io run's turns cost what the turn run measured; the rest,
+            # over its calls, is the wrapped calls' share.
+            ds = self.paired("base", "io", base, "shim",
+                             lambda a, b: ((b["cpu_ns"] - a["cpu_ns"]) - turn_d * a["turns"])
+                             / a["calls"] if isinstance(a.get("cpu_ns"), float)
+                             and isinstance(b.get("cpu_ns"), float) and a.get("calls") else None)
+            return [d for d in ds if d is not None]
+
+        names = {"plain": "single-threaded plain run",
+                 "plainmt": "plain run with an idle thread"}
+        for base in ("plain", "plainmt"):
+            tds = turn_delta(base)
+            td = med(tds)
+            if td is None:
+                continue
+            cds = call_delta(base, td)
+            cd = med(cds)
+            honest = base == "plain"
+            if cd is not None:
+                pc = med([cpu_per(r, "calls") for r in self.get("base", "io", base)])
+                sc = med([cpu_per(r, "calls") for r in self.get("base", "io", "shim")])
+                res = verdict(cd <= 10) + ("" if cd <= 10 else " (by %.1f ns)" % (cd - 10)) \
+                    if honest else "info (hides the thread's cost)"
+                if honest and len(cds) >= 2 and max(cds) - min(cds) > 10:
+                    # CPU time of a ~1 µs syscall pair wanders by more
+                    # than the target: say so, and see the instructions.
+                    res += "; pairs spread %.0f ns (see instructions)" % (max(cds) - min(cds))
+                self.rows.append(("Wrapped non-blocking call (send/recv) on a single-threaded "
+                                  "loop, against a %s (CPU time)" % names[base],
+                                  fmt(pc, " ns"), fmt(sc, " ns"), fmt(cd, " ns/call", 1),
+                                  "≤ 10 ns" if honest else "—", res))
+                self.details.append(
+                    "- Wrapped call against a %s: per-pair %s ns/call (turn cost %.1f ns "
+                    "subtracted, %d calls per turn)." %
+                    (names[base], ", ".join("%.1f" % d for d in cds), td,
+                     self.get("base", "io", base)[0]["calls"] /
+                     self.get("base", "io", base)[0]["turns"]))
+            pt = med([cpu_per(r, "turns") for r in self.get("base", "turn", base)])
+            st = med([cpu_per(r, "turns") for r in self.get("base", "turn", "shim")])
+            res = verdict(td <= 50) + ("" if td <= 50 else " (by %.1f ns)" % (td - 50)) \
+                if honest else "info (hides the thread's cost)"
+            if honest and len(tds) >= 2 and max(tds) - min(tds) > 50:
+                res += "; pairs spread %.0f ns (see instructions)" % (max(tds) - min(tds))
+            self.rows.append(("Loop turn (epoll_wait, timeout 0) of a single-threaded loop, "
+                              "against a %s (CPU time)" % names[base],
+                              fmt(pt, " ns"), fmt(st, " ns"), fmt(td, " ns/turn", 1),
+                              "≤ 50 ns" if honest else "—", res))
+            self.details.append("- Loop turn against a %s: per-pair %s ns/turn." %
+                                (names[base], ", ".join("%.1f" % d for d in tds)))
+
     # ---- hot path ----
     def per(self, r, key="calls"):
         n = r.get(key) or 0
@@ -122,8 +191,11 @@ class Report:
                 "- %s: in-process A/B over %d pairs, per-pair %.1f .. %.1f ns (method bias "
                 "without the shim %.2f ns, subtracted)." % (label, n, lo, hi, bias or 0))
 
-        ab_row("Wrapped call, loop thread in a turn, non-blocking send/recv", "ab-io", "shim",
-               "≤ 10 ns", 10)
+        # The in-process A/B compares the wrapper with a direct libc call in
+        # the same process, which the shim has already made multi-threaded:
+        # the wrapper's own cost, not the program's (see baseline()).
+        ab_row("Wrapped call, loop thread in a turn, non-blocking send/recv "
+               "(the wrapper alone: in-process A/B)", "ab-io", "shim", "—", None)
         ab_row("Wrapped call, loop thread in a turn, send/recv on a blocking socket (timed)",
                "ab-io-timed", "shim", "—", None)
         ab_row("Wrapped call, other thread, non-blocking send/recv", "ab-io-thread", "shim",
@@ -444,6 +516,7 @@ class Report:
         self.clk = (["| Clock read | ns per read (median) |", "|---|---|"] + out) if out else []
 
     def render(self):
+        self.baseline()
         self.hot()
         self.callgrind()
         self.servers()

@@ -195,10 +195,7 @@ static void python_burn(const char *python)
 	int rc;
 
 	if (!sw_t_have(python)) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s not installed", python);
-		sw_t_skip(why);
+		sw_t_skipf("%s not installed", python);
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "'%s' '%s' 0.35", python,

@@ -132,7 +132,7 @@ START_TEST(page_draws_and_stays_inert)
 	ck_assert_msg(rc == 0, "gate_block under stallwatch run: rc %d: %s", rc,
 		      out);
 	free(out);
-	rc = sw_t_sh(&out, "'%s' report -q --format html -o '%s' '%s/traces'",
+	rc = sw_t_sh(&out, "'%s' report -q --format html -o '%s' '%s/traces'/*",
 		     sw, page, dir);
 	ck_assert_msg(rc == 0, "report --format html: rc %d: %s", rc, out);
 	free(out);
@@ -192,6 +192,47 @@ START_TEST(page_draws_and_stays_inert)
 }
 END_TEST
 
+/* The page's script and style sheet are real files: the script parses as
+ * JavaScript on its own, and the built page carries both byte for byte. */
+START_TEST(page_assets_are_real_files)
+{
+	char *out = NULL, *page = NULL, *js, *css;
+	const char *dir = sw_t_tmpdir("html_assets");
+	int rc;
+
+	if (!sw_t_have("node")) {
+		sw_t_skip("node not installed: page.js not parsed");
+	} else {
+		rc = sw_t_sh(&out, "node --check '%s'",
+			     sw_t_src("analyzer/html/page.js"));
+		ck_assert_msg(rc == 0, "page.js does not parse: %s", out);
+		free(out);
+	}
+	rc = sw_t_sh(&out,
+		     "'%s' report -q --no-symbols -f html -o '%s/r.html' '%s'",
+		     sw_t_build("stallwatch"), dir,
+		     sw_t_src("tests/fuzz/corpus/real-py312-cpu.swtrace"));
+	ck_assert_msg(rc == 0, "report: %s", out);
+	free(out);
+	{
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/r.html", dir);
+		page = sw_t_slurp(path, NULL);
+	}
+	js = sw_t_slurp(sw_t_src("analyzer/html/page.js"), NULL);
+	css = sw_t_slurp(sw_t_src("analyzer/html/page.css"), NULL);
+	ck_assert_ptr_nonnull(page);
+	ck_assert_ptr_nonnull(js);
+	ck_assert_ptr_nonnull(css);
+	ck_assert_ptr_nonnull(strstr(page, js));
+	ck_assert_ptr_nonnull(strstr(page, css));
+	free(page);
+	free(js);
+	free(css);
+}
+END_TEST
+
 Suite *sw_suite_html(void)
 {
 	Suite *s = suite_create("html");
@@ -199,6 +240,7 @@ Suite *sw_suite_html(void)
 
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, page_draws_and_stays_inert);
+	tcase_add_test(tc, page_assets_are_real_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

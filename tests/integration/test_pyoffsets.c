@@ -55,7 +55,7 @@ static char *check_version(const char *python)
 	inc[strcspn(inc, "\n")] = 0;
 	if (sw_t_sh(NULL, "test -f '%s/Python.h' && test -d '%s/internal'", inc,
 		    inc) != 0) {
-		fprintf(stderr, "SKIP: %s: no headers in %s\n", python, inc);
+		sw_t_skipf("%s: no headers in %s", python, inc);
 		free(inc);
 		return NULL;
 	}
@@ -150,7 +150,7 @@ START_TEST(offsets_match_headers)
 		if (glob(pat, 0, NULL, g) == 0 && g->gl_pathc)
 			pythons[n++] = g->gl_pathv[g->gl_pathc - 1];
 		else
-			fprintf(stderr, "SKIP: no pyenv CPython 3.%d\n", minor);
+			sw_t_skipf("no pyenv CPython 3.%d", minor);
 	}
 	if (sw_t_have("/usr/bin/python3"))
 		pythons[n++] = "/usr/bin/python3";

@@ -47,6 +47,25 @@ static int entries(const char *dir)
 	return n;
 }
 
+/*
+ * Programs that run as another user must sit where that user can reach
+ * them: a checkout under a 0700 home directory (root's /root) is not.  A
+ * fresh 0755 directory under /tmp, with copies of the shim and sec_id;
+ * the caller removes it.
+ */
+static void reachable_copies(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/sw-sec-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(sw_t_sh(NULL,
+				 "install -m 755 '%s' '%s/sec_id' && "
+				 "install -m 644 '%s' '%s/libstallwatch.so'",
+				 PROG("sec_id"), dir,
+				 sw_t_build("libstallwatch.so"), dir),
+			 0);
+}
+
 /* ---- file mode ----------------------------------------------------------- */
 
 START_TEST(test_trace_mode_0600)
@@ -156,9 +175,10 @@ END_TEST
 static void default_dir_refused(const char *plant, const char *what)
 {
 	const unsigned uid = 54321;
-	char def[64], *out = NULL;
+	char def[64], copies[64], *out = NULL;
 	int rc;
 
+	reachable_copies(copies, sizeof(copies));
 	snprintf(def, sizeof(def), "/tmp/stallwatch-%u", uid);
 	sw_t_sh(NULL, "rm -rf '%s' /tmp/sw-sec-elsewhere", def);
 	rc = sw_t_sh(&out, "D='%s'; %s", def, plant);
@@ -166,8 +186,10 @@ static void default_dir_refused(const char *plant, const char *what)
 	free(out);
 	rc = sw_t_sh(&out,
 		     "setpriv --reuid=%u --regid=%u --clear-groups env -u "
-		     "STALLWATCH_OUTPUT LD_PRELOAD='%s' '%s'",
-		     uid, uid, sw_t_build("libstallwatch.so"), PROG("sec_id"));
+		     "STALLWATCH_OUTPUT LD_PRELOAD='%s/libstallwatch.so' "
+		     "'%s/sec_id'",
+		     uid, uid, copies, copies);
+	sw_t_sh(NULL, "rm -rf '%s'", copies);
 	ck_assert_msg(rc == 0, "%s: rc %d: %s", what, rc, out);
 	ck_assert_ptr_nonnull(strstr(out, "sec_id: done"));
 	ck_assert_msg(sw_t_count_lines(out, "stallwatch") == 1,
@@ -245,7 +267,8 @@ START_TEST(test_names_stay_inside)
 			      entries(dir), dir);
 		rc = sw_t_sh(
 		    &out,
-		    "cd '%s/out' && ls -lA . sub && test \"$(ls -A | wc -l)\" = 1 "
+		    "cd '%s/out' && ls -lA . sub && test \"$(ls -A | wc -l)\" "
+		    "= 1 "
 		    "&& test \"$(ls -A sub | grep -c -E "
 		    "'^[A-Za-z0-9_-][A-Za-z0-9._-]*\\.[0-9]+(\\.[0-9]+)?"
 		    "\\.swtrace$')\" = 1 && test \"$(ls -A sub | wc -l)\" = 1",
@@ -286,7 +309,7 @@ static int run_as_nobody(const char *lib, const char *bin, const char *outdir,
 
 START_TEST(test_setuid_setgid_inert)
 {
-	const char *libdir = system_libdir(), *tmp;
+	const char *libdir = system_libdir();
 	char dir[4096], lib[128], libpath[4300], outdir[4200];
 	int rc;
 
@@ -295,8 +318,8 @@ START_TEST(test_setuid_setgid_inert)
 			  "setuid/setgid not tested");
 		return;
 	}
-	tmp = sw_t_tmpdir("sec-setuid");
-	snprintf(dir, sizeof(dir), "%s", tmp);
+	/* nobody must reach the programs: not under a 0700 checkout */
+	reachable_copies(dir, sizeof(dir));
 	snprintf(outdir, sizeof(outdir), "%s/out", dir);
 	/* glibc preloads into a secure (AT_SECURE) process only a library
 	 * named without a slash, found in a system directory, and itself
@@ -309,12 +332,12 @@ START_TEST(test_setuid_setgid_inert)
 		"-delete",
 		libdir);
 	rc = sw_t_sh(NULL,
-		     "install -m 4755 '%s' '%s' && chmod 755 '%s' && "
+		     "install -m 4755 '%s' '%s' && "
 		     "mkdir -m 777 '%s' && "
 		     "install -m 755 '%s' '%s/plain' && "
 		     "install -m 4755 -o root '%s' '%s/suid' && "
 		     "install -m 2755 -g root '%s' '%s/sgid'",
-		     sw_t_build("libstallwatch.so"), libpath, dir, outdir,
+		     sw_t_build("libstallwatch.so"), libpath, outdir,
 		     PROG("sec_id"), dir, PROG("sec_id"), dir, PROG("sec_id"),
 		     dir);
 	ck_assert_int_eq(rc, 0);
@@ -333,6 +356,7 @@ START_TEST(test_setuid_setgid_inert)
 			sw_t_sh(NULL, "rm -f '%s'/*", outdir);
 		}
 		unlink(libpath);
+		sw_t_sh(NULL, "rm -rf '%s'", dir);
 		/* Control: the same preload into a plain program records. */
 		ck_assert_msg(rcs[0] == 0 && strstr(outs[0], "secure=0 shim=1"),
 			      "plain: rc %d: %s", rcs[0], outs[0]);

@@ -5,6 +5,7 @@
 #ifndef SW_TRACEBUILD_H
 #define SW_TRACEBUILD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,79 @@ static inline void tb_end(struct tb *b, uint64_t time_ns)
 
 	memset(&e, 0, sizeof(e));
 	e.time_ns = time_ns;
+	tb_rec(b, &e, sizeof(e), SW_REC_END, NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* A stall with the loop thread's CPU time over the turn (revision 2). */
+static inline void tb_stall_cpu(struct tb *b, uint32_t tid, uint32_t loop_id,
+				uint32_t turn_seq, uint64_t start, uint64_t dur,
+				uint64_t cpu_ns, uint64_t sampled_ns)
+{
+	struct sw_rec_stall s;
+
+	memset(&s, 0, sizeof(s));
+	s.start_ns = start;
+	s.duration_ns = dur;
+	s.tid = tid;
+	s.loop_id = loop_id;
+	s.turn_seq = turn_seq;
+	s.cpu_ns = cpu_ns;
+	s.sampled_ns = sampled_ns;
+	tb_rec(b, &s, sizeof(s), SW_REC_STALL, NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* A stall record as the first revision wrote it (no CPU fields). */
+static inline void tb_stall_v1(struct tb *b, uint32_t tid, uint32_t loop_id,
+			       uint32_t turn_seq, uint64_t start, uint64_t dur)
+{
+	struct sw_rec_stall s;
+
+	memset(&s, 0, sizeof(s));
+	s.start_ns = start;
+	s.duration_ns = dur;
+	s.tid = tid;
+	s.loop_id = loop_id;
+	s.turn_seq = turn_seq;
+	tb_rec(b, &s, offsetof(struct sw_rec_stall, cpu_ns), SW_REC_STALL, NULL,
+	       0, NULL, 0, NULL, 0);
+}
+
+static inline void tb_test(struct tb *b, uint64_t time_ns, const char *name)
+{
+	struct sw_rec_test t;
+
+	memset(&t, 0, sizeof(t));
+	t.time_ns = time_ns;
+	t.source = SW_TEST_PYTEST;
+	t.name_len = (uint32_t)strlen(name);
+	tb_rec(b, &t, sizeof(t), SW_REC_TEST, name, strlen(name), NULL, 0, NULL,
+	       0);
+}
+
+static inline void tb_dropped(struct tb *b, uint64_t time_ns, uint64_t bytes,
+			      uint64_t first, uint64_t last, uint32_t rotations)
+{
+	struct sw_rec_dropped d;
+
+	memset(&d, 0, sizeof(d));
+	d.time_ns = time_ns;
+	d.bytes = bytes;
+	d.first_dropped_ns = first;
+	d.last_dropped_ns = last;
+	d.rotations = rotations;
+	tb_rec(b, &d, sizeof(d), SW_REC_DROPPED, NULL, 0, NULL, 0, NULL, 0);
+}
+
+/* An end record for a process that left by _exit (revision 2). */
+static inline void tb_end_how(struct tb *b, uint64_t time_ns, uint32_t how,
+			      int32_t status)
+{
+	struct sw_rec_end e;
+
+	memset(&e, 0, sizeof(e));
+	e.time_ns = time_ns;
+	e.how = how;
+	e.status = status;
 	tb_rec(b, &e, sizeof(e), SW_REC_END, NULL, 0, NULL, 0, NULL, 0);
 }
 
