@@ -85,9 +85,14 @@ static long loop_wait(enum sw_call call, long nr, long a1, long a2, long a3,
 	struct sw_wait w;
 	long r;
 
+	int e = errno;
+
 	if (sw_loop_wait_begin(&w, call, (int)a1, capable) == SW_WAIT_PASS)
 		return sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-	r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+	/* shim: made again after our own tick's EINTR (core.h) */
+	while ((r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6)) == -1 &&
+	       sw_loop_wait_interrupted(&w, (int)r))
+		errno = e;
 	sw_loop_wait_end(&w, caller);
 	return r;
 }
@@ -234,7 +239,10 @@ sw_syscall_timed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	}
 	if (sw_call_nosleep(fd, cap) || !sw_call_enter(&c))
 		return sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-	r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+	/* shim: made again after our own tick's EINTR (core.h) */
+	do
+		r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+	while (sw_call_interrupted(&c, call, r));
 	sw_call_leave(&c, call, fd, cap, caller);
 	return r;
 }
