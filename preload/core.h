@@ -26,6 +26,13 @@ extern volatile int sw_armed;
 /* Start recording (file, process record, modules, libunwind, sampler):
  * a loop thread's first wait, inside the guard.  0 when recording. */
 int sw_start_recording(void);
+/* wrap_cred.c: an armed process running as root is about to become
+ * another user: create its trace file now, while it still can. */
+void sw_prepare_drop(void);
+/* wrap_thread.c: an armed process creates its first thread: load libunwind
+ * and make its trace file in advance, anonymous, while no other thread of
+ * the program can be opening descriptors. */
+void sw_before_first_thread(void);
 
 /* Write "stallwatch: ..." lines on stderr (raw write(2), no stdio). */
 void sw_warn_line(const char *msg);
@@ -109,6 +116,9 @@ static inline uint64_t sw_clk_to_ns(int tsc, uint64_t ticks)
 
 /* Create <dir>/<comm>.<pid>[.N].swtrace.  0, or -1 after one warning. */
 int sw_writer_open(const char *dir, const char *comm, int pid);
+/* Make the trace file in advance, anonymous (O_TMPFILE) and high, for
+ * sw_writer_open to name later: from a process's first pthread_create. */
+void sw_writer_prepare(const char *dir);
 /* Write the preamble and the process record in one write(2). */
 int sw_writer_start(const void *process_rec, size_t len);
 /* Path of the open trace file ("" when none). */

@@ -181,12 +181,15 @@ int sw_stack_init(void);
 void sw_stack_warm_thread(void);
 /*
  * libunwind's memory-validation pipe (pipe2 on the lowest free fds, closed
- * and reopened whenever a read on it fails): its pipe2() and close() come
- * here (wrap_fd.c, while sw_tls.in_unwind), so the pipe lives in the
- * shim's high range and a number the program owns is never closed.
+ * and reopened whenever a read on it fails) is never created: while
+ * sw_tls.in_unwind, its pipe2() and close() (wrap_fd.c) and its
+ * syscall(SYS_write) (wrap_syscall.c) come here, and validation reads our
+ * own memory instead (stack.c).  unw_write returns -2 for a write that is
+ * not libunwind's validation.
  */
 int sw_stack_unw_pipe2(int fds[2], int flags);
 int sw_stack_unw_close(int fd);
+long sw_stack_unw_write(long fd, long addr, long len);
 
 /* ---- record.c ------------------------------------------------------------ */
 
