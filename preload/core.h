@@ -248,6 +248,9 @@ static inline void sw_loader_leave(void)
 {
 	atomic_fetch_sub_explicit(&sw_loader_busy, 1, memory_order_seq_cst);
 	sw_tls.in_loader--;
+	/* A sample was skipped in there: take it now (sampler.c). */
+	if (sw_unlikely(sw_tls.sample_retry) && !sw_tls.in_loader)
+		sw_sampler_retry();
 }
 
 /*

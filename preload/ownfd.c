@@ -4,8 +4,8 @@
  *
  * The shim holds few descriptors, and only in a process that runs a loop:
  * the trace file, and in programs with threads the watchdog's /proc file
- * per loop thread (libunwind's validation pipe is never created, stack.c).  Each is
- * moved above a high floor (F_DUPFD_CLOEXEC) right after it is created, so
+ * per loop thread (libunwind's validation pipe is never created, stack.c). Each
+ * is moved above a high floor (F_DUPFD_CLOEXEC) right after it is created, so
  * the program's own open(), pipe() and socket() get the numbers they would
  * get without the shim, and registered here so that the wrappers keep the
  * program's hands off them:

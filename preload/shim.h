@@ -95,6 +95,7 @@ struct sw_thread {
 	uint64_t turn_cpu0_ns;	 /* thread CPU time when that turn began */
 	uint64_t turn_sampled_ns; /* CPU time its samples stand for */
 	uint64_t turn_call_ns;	  /* time in calls recorded in the turn */
+	uint32_t sample_retry;	  /* a sample skipped in the loader waits */
 };
 
 extern SW_TLS struct sw_thread sw_tls;
@@ -266,6 +267,9 @@ uint64_t sw_thread_cpu_ns(void);
 /* sampler.c: CPU time the calling thread burnt since its timer's last
  * tick (a system call); UINT64_MAX without a timer. */
 uint64_t sw_sampler_cpu_since_tick(void);
+/* sampler.c: this thread left the loader with a sample skipped in it:
+ * take it now (a signal to itself, delivered at once). */
+void sw_sampler_retry(void);
 /* sampler.c: stop sampling (from sw_watchdog_stop); after fork, reset. */
 void sw_sampler_stop(void);
 void sw_sampler_atfork_child(void);

@@ -19,17 +19,17 @@
 #include <errno.h>
 #include <unistd.h>
 
-#define REAL_CRED_FN(name, params, args)                                 \
-	static int real_##name params                                    \
-	{                                                                \
-		static int(*fn) params;                                  \
-		if (!fn)                                                 \
-			*(void **)&fn = dlsym(RTLD_NEXT, #name);         \
-		if (!fn) {                                               \
-			errno = ENOSYS;                                  \
-			return -1;                                       \
-		}                                                        \
-		return fn args;                                          \
+#define REAL_CRED_FN(name, params, args)                         \
+	static int real_##name params                            \
+	{                                                        \
+		static int(*fn) params;                          \
+		if (!fn)                                         \
+			*(void **)&fn = dlsym(RTLD_NEXT, #name); \
+		if (!fn) {                                       \
+			errno = ENOSYS;                          \
+			return -1;                               \
+		}                                                \
+		return fn args;                                  \
 	}
 
 REAL_CRED_FN(setuid, (uid_t u), (u))

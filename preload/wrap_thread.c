@@ -22,8 +22,8 @@
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
-typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
-			 void *(*)(void *), void *);
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+			 void *);
 
 SW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			     void *(*start)(void *), void *arg)
