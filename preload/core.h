@@ -353,17 +353,17 @@ static inline int sw_call_interrupted(struct sw_call_ctx *c, enum sw_call call,
  * otherwise the real call between two clock reads, then the record rules.
  * errno is the real call's.
  */
-#define SW_TIMED(type, call, fd, cap, real_call)                        \
-	do {                                                            \
-		struct sw_call_ctx c_;                                  \
-		type r_;                                                \
-		if (sw_likely(!sw_call_begin_fd(&c_, fd, cap)))         \
-			return real_call;                               \
-		do                                                      \
-			r_ = real_call;                                 \
-		while (sw_call_interrupted(&c_, call, (long)r_));       \
-		sw_call_leave(&c_, call, fd, cap, SW_CALLER);           \
-		return r_;                                              \
+#define SW_TIMED(type, call, fd, cap, real_call)                  \
+	do {                                                      \
+		struct sw_call_ctx c_;                            \
+		type r_;                                          \
+		if (sw_likely(!sw_call_begin_fd(&c_, fd, cap)))   \
+			return real_call;                         \
+		do                                                \
+			r_ = real_call;                           \
+		while (sw_call_interrupted(&c_, call, (long)r_)); \
+		sw_call_leave(&c_, call, fd, cap, SW_CALLER);     \
+		return r_;                                        \
 	} while (0)
 
 #endif

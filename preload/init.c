@@ -348,8 +348,7 @@ static int start_recording(int forked)
 {
 	my_pid = getpid();
 	note_start_time();
-	if (!made_early &&
-	    sw_writer_open(output_dir, comm, (int)getpid()) != 0)
+	if (!made_early && sw_writer_open(output_dir, comm, (int)getpid()) != 0)
 		return -1;
 	made_early = 0;
 	if (write_process_record() != 0)

@@ -112,7 +112,7 @@ struct altstack {
 	uint32_t turn_seq;
 	uint64_t weight_ns;
 	uint64_t last_cpu_ns; /* thread CPU time at the previous tick */
-	uint32_t over_ticks; /* ticks past the threshold in tick_seq's turn */
+	uint32_t over_ticks;  /* ticks past the threshold in tick_seq's turn */
 	/* A sample skipped inside the loader, to take when the thread leaves
 	 * it: its weight and turn, and whether our own tgkill is on its
 	 * way (sw_sampler_retry). */
@@ -409,7 +409,8 @@ static void on_tick(void *uc)
 {
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
-	uint64_t start, now, age, cpu, span, interval = sw_cfg.sample_interval_ns;
+	uint64_t start, now, age, cpu, span,
+	    interval = sw_cfg.sample_interval_ns;
 	uint32_t seq, stride;
 
 	atomic_fetch_add_explicit(&stats.ticks, 1, RLX);

@@ -90,9 +90,9 @@ struct sw_thread {
 	uint32_t sigs;
 	/* The CPU accounting of the current turn, kept by the timer's
 	 * handler (sampler.c) and read at the turn's end (loop.c): */
-	uint32_t tick_seq;   /* turn_seq of the turn that had a tick */
-	uint32_t tick_valid; /* tick_seq means something */
-	uint64_t turn_cpu0_ns;	 /* thread CPU time when that turn began */
+	uint32_t tick_seq;	  /* turn_seq of the turn that had a tick */
+	uint32_t tick_valid;	  /* tick_seq means something */
+	uint64_t turn_cpu0_ns;	  /* thread CPU time when that turn began */
 	uint64_t turn_sampled_ns; /* CPU time its samples stand for */
 	uint64_t turn_call_ns;	  /* time in calls recorded in the turn */
 	uint32_t sample_retry;	  /* a sample skipped in the loader waits */

@@ -54,9 +54,9 @@
 #include "fdcache.h"
 #include "real.h"
 
-#define WATCHDOG_STACK	(256 * 1024)
-#define MAX_TICK_NS (1000000000ull) /* tick at least every second */
-#define MIN_TICK_NS (10000000ull)   /* and at most every 10 ms */
+#define WATCHDOG_STACK (256 * 1024)
+#define MAX_TICK_NS    (1000000000ull) /* tick at least every second */
+#define MIN_TICK_NS    (10000000ull)   /* and at most every 10 ms */
 
 #define RLX memory_order_relaxed
 
@@ -215,10 +215,11 @@ static int in_exec(uint64_t a)
 /* Read our own memory without faulting (the other thread's stack). */
 static int peek(uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	struct iovec local = {buf, len},
+		     remote = {(void *)(uintptr_t)addr, len};
 
-	return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid),
-		       &local, 1, &remote, 1, 0) == (long)len
+	return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local,
+		       1, &remote, 1, 0) == (long)len
 		   ? 0
 		   : -1;
 }

@@ -5,10 +5,10 @@
  * with EBADF as if it were not open, close_range/closefrom close
  * everything around them, and dup2/dup3 onto one first move it elsewhere.
  * libunwind's own pipe2() and close() calls (made while the shim unwinds,
- * sw_tls.in_unwind) go to stack.c, which keeps its pipe in that range.  A program that
- * closes every fd and opens its own data file can never receive our
- * bytes.  Closing a loop's epoll fd ends that loop (loop.c).  All of
- * these keep the fd cache true.
+ * sw_tls.in_unwind) go to stack.c, which keeps its pipe in that range.  A
+ * program that closes every fd and opens its own data file can never receive
+ * our bytes.  Closing a loop's epoll fd ends that loop (loop.c).  All of these
+ * keep the fd cache true.
  */
 #undef _FORTIFY_SOURCE
 #include "core.h"

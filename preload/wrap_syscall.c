@@ -107,7 +107,8 @@ sw_syscall_timed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	int fd = (int)a1;
 	long r;
 
-	/* shim: libunwind's memory validation while the shim unwinds (stack.c) */
+	/* shim: libunwind's memory validation while the shim unwinds (stack.c)
+	 */
 	if (sw_unlikely(sw_tls.in_unwind) && nr == SYS_write) {
 		r = sw_stack_unw_write(a1, a2, a3);
 		if (r != -2)

@@ -33,9 +33,9 @@ static _Atomic uint64_t written; /* bytes in the file */
 static _Atomic uint64_t dropped; /* records not written */
 static pid_t trace_pid;		 /* the process the file belongs to */
 /* The size budget (STALLWATCH_MAX_SIZE): see rotate(). */
-static _Atomic int rotating;	/* one rotation at a time */
+static _Atomic int rotating;	 /* one rotation at a time */
 static SW_TLS int rotating_here; /* this thread writes the new file's head */
-static SW_TLS int in_emit;	/* this thread is inside sw_emit */
+static SW_TLS int in_emit;	 /* this thread is inside sw_emit */
 static char head[sizeof(struct sw_preamble) + 3 * SW_MAX_STR + 256];
 static size_t head_len; /* preamble + process record, for rotations */
 static uint64_t file_start_ns, prev_start_ns, prev_end_ns, prev_bytes;
@@ -474,4 +474,3 @@ void sw_writer_atfork_child(void)
 	rotating_here = 0;
 	trace_path[0] = 0;
 }
-
