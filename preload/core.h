@@ -26,6 +26,12 @@ extern volatile int sw_armed;
 /* Start recording (file, process record, modules, libunwind, sampler):
  * a loop thread's first wait, inside the guard.  0 when recording. */
 int sw_start_recording(void);
+/* loop.c, at a new loop: the command line changed since the process
+ * record was written (a title): patch it in. */
+void sw_refresh_cmdline(void);
+/* writer.c: overwrite len bytes at off in the current file's head (the
+ * preamble and process record), and in the copy a rotation writes. */
+void sw_writer_patch_head(size_t off, const void *data, size_t len);
 /* wrap_cred.c: an armed process running as root is about to become
  * another user: create its trace file now, while it still can. */
 void sw_prepare_drop(void);

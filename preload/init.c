@@ -253,8 +253,13 @@ static void make_comm(void)
 			comm[n++] = '_';
 	}
 	comm[n] = 0;
-	if (n == 0 || comm[0] == '.')
-		snprintf(comm, sizeof(comm), "proc%s", n ? comm : "");
+	if (n == 0 || comm[0] == '.') {
+		/* "proc" in front (the name may lose its last 4 bytes) */
+		n = n > sizeof(comm) - 5 ? sizeof(comm) - 5 : n;
+		memmove(comm + 4, comm, n);
+		memcpy(comm, "proc", 4);
+		comm[n + 4] = 0;
+	}
 }
 
 /* Read a small /proc file with raw syscalls (no stdio, no malloc). */
@@ -281,6 +286,24 @@ static size_t read_proc(const char *path, char *buf, size_t cap)
  */
 static const char *args;
 static size_t args_len;
+static char args_seen[SW_MAX_STR]; /* as in the process record */
+
+/*
+ * A program that sets its title after its first loop wait (nginx: a
+ * worker probes its epoll fd during its set-up, then calls itself "worker
+ * process"): at each new loop, at the loop thread's heartbeats and at exit
+ * the process record's command line is brought up to date, in place, at
+ * its fixed offset in the file.
+ */
+void sw_refresh_cmdline(void)
+{
+	if (!args || !sw_active || memcmp(args_seen, args, args_len) == 0)
+		return;
+	memcpy(args_seen, args, args_len);
+	sw_writer_patch_head(sizeof(struct sw_preamble) +
+				 sizeof(struct sw_rec_process),
+			     args_seen, args_len);
+}
 
 static void note_args(int argc, char **argv)
 {
@@ -302,13 +325,17 @@ static int write_process_record(void)
 
 	memset(p, 0, sizeof(*p));
 	if (args) {
+		/* The whole area, NULs at its end included (a reader drops
+		 * them): a title set later is patched in place, same size
+		 * (sw_refresh_cmdline). */
 		memcpy(tail, args, args_len);
 		cmd_len = args_len;
+		memcpy(args_seen, args, args_len);
 	} else {
 		cmd_len = read_proc("/proc/self/cmdline", tail, SW_MAX_STR);
+		while (cmd_len > 0 && tail[cmd_len - 1] == 0)
+			cmd_len--; /* argv joined with NULs */
 	}
-	while (cmd_len > 0 && tail[cmd_len - 1] == 0)
-		cmd_len--; /* argv joined with NULs, no trailing NUL */
 	n = readlink("/proc/self/exe", tail + cmd_len, SW_MAX_STR);
 	exe_len = n > 0 ? (size_t)n : 0;
 	memcpy(tail + cmd_len + exe_len, comm, comm_len);
@@ -405,7 +432,6 @@ void sw_prepare_drop(void)
 	if (made_early || sw_active || !sw_armed)
 		return;
 	sw_tls.guard++;
-	make_comm();
 	if (sw_writer_open(output_dir, comm, (int)getpid()) == 0)
 		made_early = 1;
 	sw_tls.guard--;
@@ -435,7 +461,6 @@ int sw_start_recording(void)
 	if (sw_active)
 		goto done;
 	sw_tls.guard++;
-	make_comm();
 	sw_stack_init();
 	if (start_recording(have_parent_modules) != 0) {
 		sw_armed = 0;
@@ -512,6 +537,9 @@ __attribute__((constructor)) static void sw_init(int argc, char **argv,
 		goto inert;
 	if (make_output_dir() != 0)
 		goto inert;
+	/* The file name's program name, before the program can change its
+	 * title (the command line itself is taken when recording starts). */
+	make_comm();
 	my_pid = getpid();
 	sw_loop_init();
 	pthread_atfork(NULL, NULL, atfork_child);
@@ -547,6 +575,7 @@ void sw_finish(uint32_t how, int32_t status)
 	sw_watchdog_stop();
 	now = sw_now_ns();
 	sw_loop_heartbeat_all(now, 1);
+	sw_refresh_cmdline(); /* the title it ended with */
 	/* No more records after the end record: wrappers on other threads
 	 * still running see sw_active == 0 and pass through. */
 	sw_active = 0;

@@ -195,6 +195,7 @@ static void loop_begin(struct sw_loop_slot *slot, int key, uint64_t now)
 	emit_loop(slot, now);
 	/* A forked child's thread keeps its slot but not its timer. */
 	sw_sampler_thread_init();
+	sw_refresh_cmdline();
 }
 
 /*
@@ -454,6 +455,7 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 		    (int64_t)sw_cfg.heartbeat_ns) {
 			sw_loop_heartbeat(slot, now, 0);
 			sw_watchdog_ensure(); /* threads may have appeared */
+			sw_refresh_cmdline(); /* a title may have been set */
 		}
 	}
 	/* Release: the watchdog only needs the turn's numbers before the 0. */

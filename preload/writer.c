@@ -276,6 +276,19 @@ void sw_note(int level, const char *text)
 	sw_emit(&rec, rec.n.h.size);
 }
 
+void sw_writer_patch_head(size_t off, const void *data, size_t len)
+{
+	int fd = atomic_load(&trace_fd), saved = errno;
+
+	if (off + len > head_len || fd < 0 ||
+	    atomic_load_explicit(&stopped, memory_order_relaxed))
+		return;
+	memcpy(head + off, data, len);
+	if (syscall(SYS_pwrite64, fd, data, len, (long)off) < 0)
+		(void)0; /* the old command line stays: harmless */
+	errno = saved;
+}
+
 int sw_writer_start(const void *process_rec, size_t len)
 {
 	char buf[sizeof(struct sw_preamble) + 3 * SW_MAX_STR + 256];
