@@ -82,7 +82,7 @@ $(PB_GEN) &: analyzer/profile.proto
 $(PB_OBJ): $(PB_GEN)
 	$(CC) $(BASE_CFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null) -I$(B)/gen -c -o $@ $(B)/gen/profile.pb-c.c
 
-$(B)/analyzer/out_pprof.o $(B)/tests/unit/test_pprof_export.o: $(PB_GEN)
+$(B)/analyzer/out_pprof.o $(B)/tests/unit/test_viewer_exports.o: $(PB_GEN)
 
 $(B)/preload/%.o: preload/%.c preload/*.h include/*.h
 	@mkdir -p $(@D)
@@ -146,7 +146,7 @@ check-run: all $(B)/tests/runner $(PROGS)
 HOSTS_FORM ?= full
 check-hosts: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/check-hosts.sh $(HOSTS_FORM)
+	@HOSTS_SHIM=$(CURDIR)/$(B)/libstallwatch.so scripts/check-hosts.sh $(HOSTS_FORM)
 
 # Checks against the real consumers of the exports (promtool, Prometheus,
 # go tool pprof); installs them from Debian first (scripts/deps.sh consumers).
