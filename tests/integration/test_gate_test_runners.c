@@ -170,12 +170,14 @@ START_TEST(node_test_fails_the_busy_test_only)
 		     dir, SW);
 	ck_assert_msg(rc == 1, "rc %d: %s", rc, out);
 	ck_assert_msg(strstr(out, "::error file=cart.js,line=") &&
-			  strstr(out, "::error file=cart.test.js,line="),
+			  strstr(out, "::error file=cart.test.js,line=") &&
+			  strstr(out, "in test checkout computes total::"),
 		      "annotations at the place and at the test: %s", out);
 	free(out);
 	snprintf(xml, sizeof(xml), "%s/j.xml", dir);
 	fails = junit_failures(xml);
-	assert_one_failure(fails, "cart.test.js", "cart.js:");
+	/* named by the runner's title, the place in cart.js */
+	assert_one_failure(fails, "checkout computes total", "cart.js:");
 	free(fails);
 	snprintf(xml, sizeof(xml), "%s/out", dir);
 	assert_json_test(xml, "cart.test.js");
