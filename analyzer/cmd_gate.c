@@ -912,11 +912,24 @@ static const char *runner_call(const char *src)
 	return NULL;
 }
 
+/* The title quoted right after a test( or it( call in a source line. */
+static char *title_in(const char *src)
+{
+	const char *p = runner_call(src), *q;
+
+	while (p && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p && (*p == '\'' || *p == '"' || *p == '`') &&
+	    (q = strchr(p + 1, *p)) != NULL && q > p + 1)
+		return xstrndup(p + 1, (size_t)(q - p - 1));
+	return NULL;
+}
+
 char *sw_gate_test_title(const struct sw_gate *g, const char *test)
 {
-	const char *file, *p, *q;
+	const char *file;
 	char *src, *abs, *title = NULL;
-	int line;
+	int line, k;
 
 	if (!test || strstr(test, "::"))
 		return NULL;
@@ -925,17 +938,15 @@ char *sw_gate_test_title(const struct sw_gate *g, const char *test)
 		return NULL;
 	/* the source reader takes absolute paths only */
 	abs = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", g->cwd, file);
-	src = sw_source_line(abs, line);
+	/* the line is the test function's (Node's perf map), or a line in
+	 * its body (Jest): the nearest test( or it( at or above it */
+	for (k = line; k > 0 && k > line - 40 && !title; k--) {
+		src = sw_source_line(abs, k);
+		if (src)
+			title = title_in(src);
+		free(src);
+	}
 	free(abs);
-	if (!src)
-		return NULL;
-	p = runner_call(src);
-	while (p && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p && (*p == '\'' || *p == '"' || *p == '`') &&
-	    (q = strchr(p + 1, *p)) != NULL && q > p + 1)
-		title = xstrndup(p + 1, (size_t)(q - p - 1));
-	free(src);
 	return title;
 }
 
