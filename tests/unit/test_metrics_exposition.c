@@ -4,7 +4,7 @@
  * once, label values escaped), the turn histogram uses the shim's real
  * bucket bounds and its +Inf bucket equals the count, counters carry the
  * trace's numbers, --places N keeps N place labels plus "other", and
- * --listen serves the same text over HTTP.
+ * --listen serves the same text over HTTP (OpenMetrics when asked).
  */
 #include <check.h>
 #include <math.h>
@@ -282,6 +282,20 @@ START_TEST(listen_serves_metrics)
 				     "\nstallwatch_loop_stalls_total{"
 				     "process=\"we\\\"b\\\\x\",pid=\"777\","
 				     "loop=\"1\"} 3\n"));
+	free(out);
+	/* a scraper that asks for OpenMetrics gets it */
+	ck_assert_int_eq(
+	    sw_t_sh(
+		&out,
+		"curl -sf -H 'Accept: application/openmetrics-text;"
+		"version=1.0.0,text/plain;version=0.0.4;q=0.5' '%s/metrics'",
+		url),
+	    0);
+	ck_assert_ptr_nonnull(
+	    strstr(out, "\n# TYPE stallwatch_loop_stalls counter\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nstallwatch_loop_stalls_total{"));
+	ck_assert_ptr_null(strstr(out, "# TYPE stallwatch_loop_stalls_total"));
+	ck_assert(strlen(out) > 6 && !strcmp(out + strlen(out) - 6, "# EOF\n"));
 	free(out);
 	ck_assert_int_eq(sw_t_sh(&out,
 				 "curl -s -o /dev/null -w '%%{http_code}' "
