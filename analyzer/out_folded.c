@@ -94,7 +94,7 @@ static int by_stack(const void *a, const void *b)
 int sw_write_folded(const struct sw_report *rep, FILE *out)
 {
 	struct folded_line *lines;
-	size_t n = 0, cap = 0, i, j, v;
+	size_t n = 0, cap = 0, i, j;
 	int rc = -1;
 
 	for (i = 0; i < rep->nsites; i++)
@@ -102,10 +102,13 @@ int sw_write_folded(const struct sw_report *rep, FILE *out)
 	lines = calloc(cap ? cap : 1, sizeof(*lines));
 	if (!lines)
 		return -1;
-	/* one line per stack: a site's variants are its distinct stacks */
+	/* One line per raw stack (a site's variants), weighted by the time
+	 * it stands for: blocked time, or CPU samples with their share of
+	 * the CPU before a turn's first sample, so CPU stalls weigh what
+	 * they cost, like blocking calls. */
 	for (i = 0; i < rep->nsites; i++) {
 		const struct sw_site *site = &rep->sites[i];
-		size_t nv = site->nvariants ? site->nvariants : 1;
+		size_t v, nv = site->nvariants ? site->nvariants : 1;
 
 		for (v = 0; v < nv; v++) {
 			const struct sw_variant *var =

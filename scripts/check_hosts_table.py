@@ -61,11 +61,14 @@ def failed_modules(log_path):
 def main():
     out = sys.argv[1]
     times = {}
+    missing = []
     try:
         with open(os.path.join(out, "times")) as f:
             for line in f:
                 parts = line.split()
-                if len(parts) == 2:
+                if len(parts) == 2 and parts[1] == "skipped":
+                    missing.append(parts[0])
+                elif len(parts) == 2:
                     times[parts[0]] = parts[1]
     except OSError:
         pass
@@ -133,6 +136,8 @@ def main():
     print()
     for d in details:
         print(d)
+    for m in missing:
+        print("CPython %s is not installed: not run (a skip, not a pass)" % m)
     if not rows:
         print("check-hosts: no runs found in %s" % out)
         return 1

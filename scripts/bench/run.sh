@@ -639,6 +639,7 @@ note date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 note settings "pairs=$PAIRS seconds=$SECS hot_calls=$HOT_CALLS rss_turns=$RSS_TURNS cpu_server=$CPU_SERVER cpu_client=$CPU_CLIENT"
 note versions "$(redis-server --version 2>/dev/null | awk '{print "redis " $3}'); $($PY -c 'import aiohttp,sys;print("aiohttp",aiohttp.__version__,"python",sys.version.split()[0])' 2>/dev/null); node $(node --version 2>/dev/null); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 note load "$(cut -d' ' -f1-3 /proc/loadavg)"
+note shim_commit "$(git -C "$ROOT" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null)$(git -C "$ROOT" diff --quiet -- preload 2>/dev/null || echo ' + uncommitted changes in preload/')"
 
 want baseline && bench_baseline
 want hot && bench_hot
