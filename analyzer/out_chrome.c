@@ -30,8 +30,8 @@
 #include "model.h"
 #include "util.h"
 
-#define STACK_MAX 64 /* frames per column; deeper stacks keep the inner ones \
-		      */
+/* Frames per column; deeper stacks keep their innermost ones. */
+#define STACK_MAX	      64
 #define SW_CHROME_DEFAULT_MAX (64ull << 20)
 
 struct item {
