@@ -146,7 +146,7 @@ check-run: all $(B)/tests/runner $(PROGS)
 HOSTS_FORM ?= full
 check-hosts: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/check-hosts.sh $(HOSTS_FORM)
+	@HOSTS_SHIM=$(CURDIR)/$(B)/libstallwatch.so scripts/check-hosts.sh $(HOSTS_FORM)
 
 # Checks against the real consumers of the exports (promtool, Prometheus,
 # go tool pprof); installs them from Debian first (scripts/deps.sh consumers).

@@ -14,14 +14,15 @@
 # (plain default strict fast), HOSTS_TESTS (regrtest module names),
 # HOSTS_MATCH (regrtest -m patterns, space separated), HOSTS_IGNORE (-i
 # patterns, default *VSOCK*), HOSTS_JOBS (-j),
-# HOSTS_TIMEOUT (seconds per test), HOSTS_OUT (results directory).
+# HOSTS_TIMEOUT (seconds per test), HOSTS_OUT (results directory),
+# HOSTS_SHIM (the libstallwatch.so to test, default build/).
 set -eu
 # Test patterns (test_pass_fds*, *VSOCK*) are words, never file globs.
 set -f
 self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
 root=$PWD
-shim=$root/build/libstallwatch.so
+shim=${HOSTS_SHIM:-$root/build/libstallwatch.so}
 form=${1:-full}
 pyenv=${PYENV_ROOT:-/root/.pyenv}/versions
 

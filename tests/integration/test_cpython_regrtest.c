@@ -26,8 +26,11 @@ START_TEST(test_cpython_fd_and_fork_tests_pass_under_shim)
 		return;
 	}
 	out_dir = sw_t_tmpdir("check-hosts-short");
-	rc = sw_t_sh(&out, "HOSTS_PYTHONS='%s' HOSTS_OUT='%s' '%s' short", py,
-		     out_dir, sw_t_src("scripts/check-hosts.sh"));
+	rc = sw_t_sh(
+	    &out,
+	    "HOSTS_PYTHONS='%s' HOSTS_OUT='%s' HOSTS_SHIM='%s' '%s' short", py,
+	    out_dir, sw_t_build("libstallwatch.so"),
+	    sw_t_src("scripts/check-hosts.sh"));
 	ck_assert_msg(rc == 0, "check-hosts short: exit %d\n%s", rc,
 		      out ? out : "");
 	/* It ran tests (a missing module or a bad pattern runs none). */

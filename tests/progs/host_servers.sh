@@ -19,12 +19,30 @@ shift 3
 mkdir -p "$dir"
 cd "$dir" || exit 2
 
-# fd -> target, target reduced to its kind where it names this run.
-fds() {
+# The shim keeps its own descriptors (trace file, libunwind's pipe) in a
+# protected high range: from 900, or half the process's descriptor limit
+# if lower (memcached sets its own).  They are left out; everything below
+# must be the server's own, with the same numbers.
+fds_once() {
+	floor=$(awk '/^Max open files/ {print int($4 / 2)}' "/proc/$1/limits")
+	[ "${floor:-900}" -gt 900 ] && floor=900
 	ls -l "/proc/$1/fd" 2>/dev/null |
 		sed -nE 's/^.* ([0-9]+) -> (.*)$/\1 -> \2/p' |
-		sed -E "s#\[[0-9]+\]##; s#$dir#DIR#; s#/proc/[0-9]+/#/proc/PID/#" |
-		sort -n
+		sed -E "s#\[[0-9]+\]##; s#$dir#DIR#; s#/proc/[0-9]+/#/proc/PID/#; s# \(deleted\)\$##" |
+		sort -n | awk -v floor="${floor:-900}" '$1 + 0 < floor + 0'
+}
+
+# The listing once it is steady: a client that just left may still have
+# its connection open until the server's next turn.
+fds() {
+	prev=$(fds_once "$1")
+	for _ in $(seq 30); do
+		sleep 0.1
+		cur=$(fds_once "$1")
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+	done
+	echo "$cur"
 }
 
 wait_port() {
