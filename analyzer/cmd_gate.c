@@ -1,15 +1,20 @@
 /*
  * cmd_gate.c - `stallwatch gate`: the CI verdict on a run's traces.
  *
- * Loads the traces like `report`, checks them against the budgets given
- * on the command line, and prints one compiler-style line per violation
- * ("file:line: error: what happened ...") so that editors and CI logs link
- * to the code, then a one-line summary.  Exit 0 within budget, 1 over
- * budget, 2 for a usage error, unreadable input or a bad duration.
+ * Loads the traces like `report` (or first runs `-- CMD` under the shim,
+ * with run_child.c, and loads that run), checks them against the budgets
+ * given on the command line, and prints one compiler-style line per
+ * violation ("file:line: error: what happened ...") naming the site's
+ * place, so that editors and CI logs link to the code, then a one-line
+ * summary.  Exit 0 within budget, 1 over budget or no event loop seen, 2
+ * for a usage error, unreadable input or a bad duration; after `-- CMD`,
+ * a failing CMD's own status (doc/design.md, "run").  The JUnit file is
+ * gate_junit.c's.
  *
  * Violations are grouped: the same rule broken by the same site on the
- * same loop thread of the same process is one line with a count and the
- * worst duration, so a call made 10,000 times is one line, not 10,000.
+ * same loop thread of the same process, in the same test, is one line
+ * with a count and the worst duration, so a call made 10,000 times is one
+ * line, not 10,000.
  *
  * What each budget looks at:
  *   --max-stall D     every recorded stall longer than D (located at the
@@ -23,7 +28,8 @@
  *                     all three hold up the loop; CPU stalls do not count
  *                     (use --max-stall for them);
  *   --max-lag-p99 D   every loop whose p99 turn length exceeds D.
- * --allow FILE exempts sites (and stalls all of whose sites are exempt).
+ * --allow FILE exempts the sites a line names (place, or any frame of the
+ * stack), and the stalls such a site explains.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +46,7 @@
 #include "gate.h"
 #include "html_escape.h"
 #include "model.h"
+#include "place.h"
 #include "run_child.h"
 #include "run_dir.h"
 #include "sw_duration.h"
@@ -94,9 +101,10 @@ static void usage(FILE *out)
 	    "program\n"
 	    "                    and event loop\n"
 	    "  -q, --quiet       no progress messages while loading\n"
-	    "  -h, --help        this help\n"
-	    "run options (with -- CMD):\n",
+	    "  -h, --help        this help\n",
 	    out);
+	fputs(SW_APP_USAGE, out);
+	fputs("run options (with -- CMD):\n", out);
 	fputs(sw_launch_help, out);
 	fputs(
 	    "\n"
@@ -209,6 +217,9 @@ static int site_allowed(const struct sw_gate *g, const struct sw_site *site)
 		return 0;
 	if (site->kind != SW_SITE_CPU && glob_any(g, site->call))
 		return 1;
+	if (glob_any(g, site->place.text) ||
+	    glob_any(g, site->place.function) || glob_any(g, site->place.what))
+		return 1;
 	loc = sw_site_location(site);
 	if (loc && loc->function) {
 		/* the place as the verdict prints it: "block()" */
@@ -261,14 +272,12 @@ static long loop_of(const struct sw_report *rep, size_t process, uint32_t tid,
  * run names its tests. */
 static const char *stall_test(const struct sw_stall *st)
 {
-	(void)st;
-	return NULL;
+	return st->test;
 }
 
 static const char *event_test(const struct sw_event *ev)
 {
-	(void)ev;
-	return NULL;
+	return ev->test;
 }
 
 static int same_test(const char *a, const char *b)
@@ -412,7 +421,7 @@ static int check_events(struct sw_gate *g, enum sw_gate_rule rule,
 		if (found || (rule == R_NO_BLOCKING && seen[j]) ||
 		    site_allowed(g, site))
 			continue;
-		if (add(g, rule, (long)j, -1, -1, 0, NULL, site->count,
+		if (add(g, rule, (long)j, -1, -1, 0, site->test, site->count,
 			site->max_ns))
 			goto out;
 	}
@@ -511,11 +520,16 @@ static void put_what(FILE *out, const struct sw_site *site)
 	}
 }
 
+/* The site's place, as every output names it (place.h); a model built
+ * without places (by hand) names the location frame's function. */
 static void put_in_function(FILE *out, const struct sw_site *site)
 {
 	const struct sw_frame *loc = sw_site_location(site);
 
-	if (loc && loc->function && *loc->function)
+	if (site->place.text && *site->place.text) {
+		fputs(" in ", out);
+		fputs(site->place.text, out);
+	} else if (loc && loc->function && *loc->function)
 		fprintf(out, " in %s%s", loc->function,
 			loc->lang == SW_LANG_PYTHON ? "()" : "");
 }
@@ -813,28 +827,66 @@ static int find_test_line(const char *file, const char *name)
 	return found ? n : 0;
 }
 
+/* The path of a file a test id names by its base name or a relative
+ * path: the first frame of the report whose file ends so. */
+static const char *frame_file(const struct sw_report *rep, const char *name)
+{
+	size_t i, k, n = strlen(name);
+
+	for (i = 0; i < rep->nsites; i++)
+		for (k = 0; k < rep->sites[i].nframes; k++) {
+			const char *f = rep->sites[i].frames[k].file;
+			size_t m = f ? strlen(f) : 0;
+
+			if (m >= n && !strcmp(f + m - n, name) &&
+			    (m == n || f[m - n - 1] == '/'))
+				return f;
+		}
+	return NULL;
+}
+
 const char *sw_gate_test_location(const struct sw_gate *g, const char *test,
 				  int *line)
 {
 	static char file[4096];
-	const char *sep = test ? strstr(test, "::") : NULL;
-	const char *name;
+	const char *sep, *name = NULL, *full;
 	char fn[600];
 	size_t cl = strlen(g->cwd), n;
 
 	*line = 0;
-	/* pytest and Jest style ids: FILE::[CLASS::]NAME[PARAMS] */
-	if (!sep || sep == test || (size_t)(sep - test) >= sizeof(file))
+	if (!test)
 		return NULL;
-	memcpy(file, test, (size_t)(sep - test));
-	file[sep - test] = 0;
-	name = strrchr(test, ':') + 1;
-	n = strcspn(name, "[");
-	if (n >= sizeof(fn))
-		n = sizeof(fn) - 1;
-	memcpy(fn, name, n);
-	fn[n] = 0;
-	*line = find_test_line(file, fn);
+	sep = strstr(test, "::");
+	if (sep && sep != test && (size_t)(sep - test) < sizeof(file)) {
+		/* pytest and Jest style: FILE::[CLASS::]NAME[PARAMS] */
+		memcpy(file, test, (size_t)(sep - test));
+		file[sep - test] = 0;
+		name = strrchr(test, ':') + 1;
+	} else {
+		/* an anonymous test function: FILE:LINE */
+		const char *colon = strrchr(test, ':');
+
+		if (!colon || colon == test || !colon[1] ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+		    (size_t)(colon - test) >= sizeof(file))
+			return NULL;
+		memcpy(file, test, (size_t)(colon - test));
+		file[colon - test] = 0;
+		*line = atoi(colon + 1);
+	}
+	/* ids hold the path as the runner saw it, or only the base name:
+	 * the stacks have the full path */
+	full = frame_file(g->rep, file);
+	if (full && strlen(full) < sizeof(file))
+		memmove(file, full, strlen(full) + 1);
+	if (name) {
+		n = strcspn(name, "[");
+		if (n >= sizeof(fn))
+			n = sizeof(fn) - 1;
+		memcpy(fn, name, n);
+		fn[n] = 0;
+		*line = find_test_line(file, fn);
+	}
 	if (cl > 1 && !strncmp(file, g->cwd, cl) && file[cl] == '/')
 		return file + cl + 1;
 	return file;
@@ -960,6 +1012,7 @@ static int judge(struct sw_gate *g, const struct sw_report *rep,
 		       "program event-driven and was it run under stallwatch? "
 		       "(--allow-no-loop accepts this)\n",
 		       what, rep->nprocesses, rep->nprocesses == 1 ? "" : "es");
+		g->no_loop = 1;
 		if (g->junit && sw_gate_write_junit(g))
 			return 2;
 		return 1;
@@ -1001,6 +1054,7 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 	    {"junit", required_argument, NULL, 'j'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
+	    SW_APP_LONGOPTS,
 	    SW_LAUNCH_OPTIONS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -1008,6 +1062,7 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 	struct sw_report rep = {0};
 	struct sw_load_opts lo = {0};
 	struct sw_launch l = {.output = "stallwatch-out"};
+	struct sw_app_rules app = {0};
 	char **cmd = NULL, **paths = NULL, *what = NULL;
 	int c, rc = 2, loaded = 0, nopts = argc, launch_opts = 0, taken;
 	size_t i, npaths = 0;
@@ -1029,6 +1084,8 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 			launch_opts = 1;
 			continue;
 		}
+		if (sw_app_option(&app, c, optarg))
+			continue;
 		switch (c) {
 		case 's':
 			if (parse_budget("--max-stall", optarg, &g.max_stall))
@@ -1104,6 +1161,7 @@ static int gate_main(int argc, char **argv, const struct sw_report *given)
 		goto out;
 	}
 	lo.quiet = g.quiet;
+	lo.app = &app;
 	if (cmd) {
 		if (sw_launch_run(&l, cmd, "gate") != 0)
 			goto out;
@@ -1140,6 +1198,7 @@ out:
 		sw_run_dir_free(paths, npaths);
 	free(what);
 	sw_launch_free(&l);
+	sw_app_rules_free(&app);
 	for (i = 0; i < g.nallow; i++)
 		free(g.allow[i]);
 	free(g.allow);

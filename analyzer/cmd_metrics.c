@@ -132,26 +132,11 @@ static void put_family(struct sw_buf *out, const struct family *f)
 			      f->v[i].value);
 }
 
-/* The place of a site, as the other outputs name it. */
+/* The place of a site, as every output names it (place.h). */
 static char *site_place(const struct sw_site *s)
 {
-	const struct sw_frame *loc = sw_site_location(s);
-	char label[4200];
-	size_t l;
-
-	if (!loc)
-		return xstrdup("[no stack]");
-	sw_frame_label(loc, label, sizeof(label));
-	if (loc->lang != SW_LANG_PYTHON && loc->file) {
-		l = strlen(label);
-		if (loc->line > 0)
-			snprintf(label + l, sizeof(label) - l, " (%s:%d)",
-				 sw_basename(loc->file), loc->line);
-		else
-			snprintf(label + l, sizeof(label) - l, " (%s)",
-				 sw_basename(loc->file));
-	}
-	return xstrdup(label);
+	return xstrdup(s->place.text && *s->place.text ? s->place.text
+						       : "[no stack]");
 }
 
 static void loop_labels(struct sw_buf *b, const struct sw_process *p,

@@ -43,8 +43,10 @@ static const char usage[] =
     "\n"
     "formats: folded is one line per stack with its time in microseconds\n"
     "(flamegraph.pl --countname=us); chrome opens in ui.perfetto.dev and\n"
-    "speedscope; speedscope is speedscope's own format; pprof is a gzipped\n"
-    "profile.proto for go tool pprof, Pyroscope or Parca (binary: use -o).\n"
+    "speedscope (name it *.json: speedscope reads *.chrome.json as a\n"
+    "DevTools timeline); speedscope is speedscope's own format; pprof is\n"
+    "a gzipped profile.proto for go tool pprof, Pyroscope or Parca\n"
+    "(binary: use -o).\n"
     "\n"
     "Exit status: 0 on success, 2 on a usage error or unreadable input.\n";
 

@@ -3,22 +3,15 @@
  * then a short summary of that run (the launching itself is run_child.c).
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "../include/sw_duration.h"
 #include "../include/sw_trace.h"
 #include "commands.h"
 #include "model.h"
+#include "place.h"
 #include "run_child.h"
 #include "util.h"
 
@@ -45,25 +38,6 @@ static const char usage_tail[] =
     "of the same signal after its summary; 127 when CMD is not found, 126\n"
     "when it cannot be run; 2 on a usage error.\n";
 
-/* Where a site happened, for one line: its innermost Python frame, else
- * its innermost named JS frame, else its innermost named native frame
- * (the caller of the blocking call, the sampled function). */
-static const struct sw_frame *where_of(const struct sw_site *s)
-{
-	size_t k;
-
-	for (k = 0; k < s->nframes; k++)
-		if (s->frames[k].lang == SW_LANG_PYTHON)
-			return &s->frames[k];
-	for (k = 0; k < s->nframes; k++)
-		if (s->frames[k].lang == SW_LANG_JS && s->frames[k].function)
-			return &s->frames[k];
-	for (k = 0; k < s->nframes; k++)
-		if (s->frames[k].function)
-			return &s->frames[k];
-	return sw_site_location(s);
-}
-
 /* A path as one shell word, quoted when it needs it, so the details
  * command can be pasted. */
 static void put_shell_word(FILE *out, const char *s)
@@ -89,9 +63,9 @@ static void put_shell_word(FILE *out, const char *s)
 	fputc('\'', out);
 }
 
-static void summary(const char *dir)
+static void summary(const char *dir, const struct sw_app_rules *app)
 {
-	struct sw_load_opts lo = {.quiet = 1};
+	struct sw_load_opts lo = {.quiet = 1, .app = app};
 	struct sw_report rep;
 	char *paths[1] = {(char *)dir};
 	size_t i, ntraces = 0;
@@ -146,35 +120,15 @@ static void summary(const char *dir)
 			if (worst->nsites) {
 				const struct sw_site *s =
 				    &rep.sites[worst->sites[0]];
-				const struct sw_frame *loc = where_of(s);
 
-				fprintf(stderr, ": %s %s",
-					sw_site_kind_name(s->kind), s->call);
-				if (loc && !loc->function && loc->module) {
-					const char *base =
-					    strrchr(loc->module, '/');
-
-					fputs(" in [", stderr);
-					sw_puts_safe(
-					    stderr,
-					    base ? base + 1 : loc->module, "");
-					fprintf(
-					    stderr, "+0x%llx]",
-					    (unsigned long long)loc->rel_addr);
-				} else if (loc) {
-					fputs(" in ", stderr);
-					sw_puts_safe(stderr, loc->function,
-						     "??");
-					if (loc->file) {
-						fputs(" (", stderr);
-						sw_puts_safe(stderr, loc->file,
-							     "");
-						if (loc->line > 0)
-							fprintf(stderr, ":%d",
-								loc->line);
-						fputc(')', stderr);
-					}
-				}
+				/* the place every output names (place.h) */
+				fprintf(stderr, ": %s ",
+					sw_site_kind_name(s->kind));
+				sw_puts_safe(stderr, s->place.text, "?");
+			}
+			if (worst->test) {
+				fputs(" in test ", stderr);
+				sw_puts_safe(stderr, worst->test, "");
 			}
 		}
 		fputc('\n', stderr);
@@ -189,11 +143,13 @@ int sw_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    SW_LAUNCH_OPTIONS,
+	    SW_APP_LONGOPTS,
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sw_launch l = {.output = "stallwatch-out"};
+	struct sw_app_rules app = {0};
 	int c, rc = 2, quiet = 0, taken;
 
 	optind = 1;
@@ -202,7 +158,7 @@ int sw_cmd_run(int argc, char **argv)
 		taken = sw_launch_option(&l, c, optarg, "run");
 		if (taken < 0)
 			goto out;
-		if (taken)
+		if (taken || sw_app_option(&app, c, optarg))
 			continue;
 		switch (c) {
 		case 'q':
@@ -211,6 +167,7 @@ int sw_cmd_run(int argc, char **argv)
 		case 'h':
 			fputs(usage_head, stdout);
 			fputs(sw_launch_help, stdout);
+			fputs(SW_APP_USAGE, stdout);
 			fputs(usage_tail, stdout);
 			rc = 0;
 			goto out;
@@ -234,9 +191,10 @@ int sw_cmd_run(int argc, char **argv)
 	if (sw_launch_run(&l, argv + optind, "run") != 0)
 		goto out;
 	if (!quiet && !l.exec_errno)
-		summary(l.run_dir);
+		summary(l.run_dir, &app);
 	rc = sw_launch_finish(&l);
 out:
 	sw_launch_free(&l);
+	sw_app_rules_free(&app);
 	return rc;
 }

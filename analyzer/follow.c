@@ -32,6 +32,7 @@
 #include "html_escape.h"
 #include "intern.h"
 #include "model.h"
+#include "place.h"
 #include "pymerge.h"
 #include "reader.h"
 #include "symbolize.h"
@@ -85,11 +86,66 @@ void sw_follow_init(struct sw_follow *f, char *const *roots, size_t n)
 	f->priv = xcalloc(1, sizeof(struct files));
 }
 
+/* When the process with this pid started, on CLOCK_MONOTONIC (the
+ * traces' clock), from /proc/PID/stat's starttime (CLOCK_BOOTTIME ticks,
+ * which also count suspended time); 0 when unknown. */
+static uint64_t pid_start_ns(uint32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return 0;
+	buf[n] = 0;
+	/* the command may hold spaces and parentheses: fields count from
+	 * the last ')' (field 2's end); starttime is field 22 */
+	p = strrchr(buf, ')');
+	for (field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return 0;
+	{
+		struct timespec b, m;
+		uint64_t boot_ns =
+		    (uint64_t)ticks * (1000000000ull / (uint64_t)hz);
+		int64_t off;
+
+		clock_gettime(CLOCK_BOOTTIME, &b);
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		off = ((int64_t)b.tv_sec - (int64_t)m.tv_sec) * 1000000000ll +
+		      ((int64_t)b.tv_nsec - (int64_t)m.tv_nsec);
+		if (off < 0)
+			off = 0;
+		return boot_ns > (uint64_t)off ? boot_ns - (uint64_t)off : 0;
+	}
+}
+
 int sw_follow_running(const struct sw_fproc *p)
 {
+	uint64_t started;
+
 	if (p->ended || p->broken)
 		return 0;
-	return kill((pid_t)p->pid, 0) == 0 || errno == EPERM;
+	if (kill((pid_t)p->pid, 0) != 0 && errno != EPERM)
+		return 0;
+	/* A process started after the shim in the traced one did holds a
+	 * reused pid: the traced process is gone.  (The shim starts at or
+	 * after the process: exec keeps the pid and its start time.)  Two
+	 * seconds of slack for the clocks' rounding. */
+	started = pid_start_ns(p->pid);
+	if (started && p->start_mono_ns &&
+	    started > p->start_mono_ns + 2000000000ull)
+		return 0;
+	return 1;
 }
 
 /* ---- directory scan ------------------------------------------------------ */
@@ -229,29 +285,30 @@ static void add_item(struct sw_floop *l, uint64_t t, uint64_t w, uint32_t place,
 	    .time_ns = t, .weight = w, .place = place, .what = (uint8_t)what};
 }
 
-/* The place of a stack: the innermost Python frame, else the innermost
- * native frame with a source file, else the innermost frame (model.h,
- * sw_site_location), as "function (file:line)". */
-static char *place_text(const struct sw_frame *fr, size_t n)
+/* The place of a stack, as every output names it (place.h): the frames
+ * are classified as the program's own or not first. */
+static char *place_text(struct sw_frame *fr, size_t n, const char *call,
+			const struct sw_trace *t)
 {
-	struct sw_site site = {.frames = (struct sw_frame *)fr, .nframes = n};
-	const struct sw_frame *loc = sw_site_location(&site);
-	char label[4200];
+	char argv0[256];
+	struct sw_app_ctx ctx = {.main_module = t->exe};
+	struct sw_place place;
+	char *text;
+	size_t i;
 
-	if (!loc)
-		return xstrdup("[no stack]");
-	sw_frame_label(loc, label, sizeof(label));
-	if (loc->lang != SW_LANG_PYTHON && loc->file) {
-		size_t l = strlen(label);
-
-		if (loc->line > 0)
-			snprintf(label + l, sizeof(label) - l, " (%s:%d)",
-				 sw_basename(loc->file), loc->line);
-		else
-			snprintf(label + l, sizeof(label) - l, " (%s)",
-				 sw_basename(loc->file));
-	}
-	return sw_strdup_safe(label);
+	snprintf(argv0, sizeof(argv0), "%s", t->cmdline ? t->cmdline : "");
+	argv0[strcspn(argv0, " ")] = 0;
+	for (i = 0; i < t->nmodules; i++)
+		if (t->modules[i].flags & SW_MOD_MAIN)
+			ctx.main_module = t->modules[i].path;
+	ctx.runtime = sw_is_runtime(t->exe, argv0);
+	for (i = 0; i < n; i++)
+		fr[i].in_app = sw_frame_in_app(&fr[i], &ctx);
+	sw_place_compute(fr, n, call, &place);
+	text = sw_strdup_safe(place.text && *place.text ? place.text
+							: "[no stack]");
+	sw_place_free(&place);
+	return text;
 }
 
 static uint32_t place_of(struct sw_fproc *p, const struct sw_trace *t,
@@ -298,7 +355,11 @@ static uint32_t place_of(struct sw_fproc *p, const struct sw_trace *t,
 		       &nmerged, &unplaced) != 0)
 		text = xstrdup("[out of memory]");
 	else
-		text = place_text(merged, nmerged);
+		text = place_text(merged, nmerged,
+				  te->rec.kind == SW_EV_SAMPLE
+				      ? NULL
+				      : sw_call_name(te->rec.call),
+				  t);
 	for (i = 0; i < nmerged; i++) {
 		free(merged[i].function);
 		free(merged[i].file);

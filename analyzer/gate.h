@@ -35,6 +35,7 @@ struct sw_gate {
 	uint64_t max_stall, max_blocking, max_lag;
 	int have_stall, have_blocking, no_blocking, have_lag;
 	int allow_no_loop;
+	int no_loop;  /* judged: no event loop seen, and that fails */
 	char **allow; /* globs */
 	size_t nallow;
 	const char *junit;

@@ -126,30 +126,38 @@ static void loop_cases(const struct sw_gate *g, struct jcases *c)
 	}
 }
 
+static struct jcase *test_case(const struct sw_gate *g, struct jcases *c,
+			       const char *test)
+{
+	struct jcase *jc;
+	const char *file;
+	size_t k;
+	int line;
+
+	for (k = 0; k < c->n; k++)
+		if (c->v[k].test && !strcmp(c->v[k].test, test))
+			return &c->v[k];
+	jc = add_case(c);
+	jc->test = test;
+	jc->name = sw_strdup_safe(test);
+	/* the class is the test's file, as pytest's own JUnit has it */
+	file = sw_gate_test_location(g, test, &line);
+	jc->classname = sw_strdup_safe(file ? file : "tests");
+	return jc;
+}
+
+/* Every test the run saw on a loop (in order), and any other test a
+ * violation names; a test's time is what its violations took. */
 static void test_cases(const struct sw_gate *g, struct jcases *c)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < g->nv; i++) {
-		const struct sw_violation *v = &g->v[i];
-		struct jcase *jc = NULL;
-		int line;
-		const char *file;
-
-		if (!v->test)
-			continue;
-		for (k = 0; k < c->n && !jc; k++)
-			if (c->v[k].test && !strcmp(c->v[k].test, v->test))
-				jc = &c->v[k];
-		if (!jc) {
-			jc = add_case(c);
-			jc->test = v->test;
-			jc->name = sw_strdup_safe(v->test);
-			file = sw_gate_test_location(g, v->test, &line);
-			jc->classname = sw_strdup_safe(file ? file : "tests");
-		}
-		jc->time_ns += v->total_ns;
-	}
+	for (i = 0; i < g->rep->ntests; i++)
+		test_case(g, c, g->rep->tests[i]);
+	for (i = 0; i < g->nv; i++)
+		if (g->v[i].test)
+			test_case(g, c, g->v[i].test)->time_ns +=
+			    g->v[i].total_ns;
 }
 
 static void put_time(FILE *out, uint64_t ns)
@@ -201,6 +209,20 @@ static void put_case(FILE *out, const struct sw_gate *g, const struct jcase *jc,
 		FILE *b = open_memstream(&body, &body_len);
 		size_t k = 0;
 
+		/* where the test is, first: CI pages link file:line */
+		if (b && jc->test) {
+			int tl;
+			const char *tf =
+			    sw_gate_test_location(g, jc->test, &tl);
+			char *id = sw_strdup_safe(jc->test);
+
+			if (tf && tl)
+				fprintf(b, "%s:%d: test %s\n", tf, tl, id);
+			else if (tf)
+				fprintf(b, "%s: test %s\n", tf, id);
+			free(id);
+		}
+
 		for (i = 0; i < g->nv; i++) {
 			char *msg = NULL, *line;
 			int ln;
@@ -236,6 +258,17 @@ static void put_case(FILE *out, const struct sw_gate *g, const struct jcase *jc,
 	free(body);
 }
 
+static void free_cases(struct jcases *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].classname);
+		free(c->v[i].name);
+	}
+	free(c->v);
+}
+
 static int write_to(FILE *out, const struct sw_gate *g)
 {
 	struct jcases c = {0};
@@ -262,6 +295,17 @@ static int write_to(FILE *out, const struct sw_gate *g)
 	m = open_memstream(&body, &len);
 	if (!m)
 		goto fail;
+	if (g->no_loop) {
+		/* nothing was checked: CI must see a failure, not 0 tests */
+		fputs("  <testcase classname=\"stallwatch gate\" name=\"event "
+		      "loops seen\" time=\"0.000\">\n    <failure "
+		      "type=\"no-loop\" message=\"no event loop seen: nothing "
+		      "was checked (--allow-no-loop accepts this)\"/>\n  "
+		      "</testcase>\n",
+		      m);
+		nc++;
+		failed++;
+	}
 	for (i = 0; i < c.n; i++) {
 		/* when the run names tests, a loop is judged through them;
 		 * its own case stays only for what happened outside tests */
@@ -282,14 +326,10 @@ static int write_to(FILE *out, const struct sw_gate *g)
 	fwrite(body, 1, len, out);
 	fputs("</testsuite>\n", out);
 	free(body);
-	for (i = 0; i < c.n; i++) {
-		free(c.v[i].classname);
-		free(c.v[i].name);
-	}
-	free(c.v);
+	free_cases(&c);
 	return 0;
 fail:
-	free(c.v);
+	free_cases(&c);
 	return -1;
 }
 

@@ -164,6 +164,14 @@ static char *perfmap_path_of(const char *trace_path)
 	return xasprintf("%s%s", trace_path, SW_PERFMAP_SUFFIX);
 }
 
+/* Seconds since the process started, for notes. */
+static double rel_s(const struct sw_trace *t, uint64_t ns)
+{
+	return ns > t->proc.start_mono_ns
+		   ? (double)(ns - t->proc.start_mono_ns) / 1e9
+		   : 0.0;
+}
+
 static void process_notes(struct sw_builder *b, const struct sw_process *p,
 			  const struct sw_trace *t, struct sw_symbolizer *sym,
 			  int unplaced, int execd)
@@ -185,6 +193,18 @@ static void process_notes(struct sw_builder *b, const struct sw_process *p,
 				 "records; the report is incomplete",
 				 p->pid, p->comm,
 				 (unsigned long long)t->end.records_dropped));
+	if (t->has_dropped && t->dropped.rotations)
+		sw_build_note(
+		    b, xasprintf("pid %u (%s): the size budget "
+				 "(STALLWATCH_MAX_SIZE) dropped %llu bytes of "
+				 "its oldest records, from +%.3f s to +%.3f s "
+				 "(%u rotation%s)",
+				 p->pid, p->comm,
+				 (unsigned long long)t->dropped.bytes,
+				 rel_s(t, t->dropped.first_dropped_ns),
+				 rel_s(t, t->dropped.last_dropped_ns),
+				 t->dropped.rotations,
+				 t->dropped.rotations == 1 ? "" : "s"));
 	/* A process image replaced by exec writes no end record: the next
 	 * trace of its pid continues it. */
 	if (!t->has_end && !execd)
@@ -297,6 +317,194 @@ static int named_explicitly(char *const *paths, size_t npaths, const char *f)
 	return 0;
 }
 
+/* Files of one process instance (same pid, same start): a rotation under
+ * the size budget keeps the older part as X.swtrace.N.  Each part stands
+ * alone; they share the names of Python code. */
+static void pair_rotated(struct sw_builder *b, struct sw_trace *t, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			if (i == j || t[i].proc.pid != t[j].proc.pid ||
+			    t[i].proc.start_realtime_ns !=
+				t[j].proc.start_realtime_ns ||
+			    t[i].proc.start_mono_ns != t[j].proc.start_mono_ns)
+				continue;
+			sw_trace_adopt_pycodes(&t[i], &t[j]);
+			if (i < j)
+				sw_build_note(
+				    b, xasprintf("pid %u (%s): its trace is in "
+						 "several files (%s, %s): the "
+						 "size budget rotated it",
+						 t[i].proc.pid,
+						 t[i].comm ? t[i].comm : "?",
+						 sw_basename(t[i].path),
+						 sw_basename(t[j].path)));
+		}
+}
+
+static void free_process(struct sw_process *p)
+{
+	size_t j;
+
+	free(p->command);
+	free(p->exe);
+	free(p->comm);
+	free(p->name);
+	free(p->trace_path);
+	for (j = 0; j < p->nloops; j++) {
+		free(p->loops[j].thread_name);
+		free(p->loops[j].hist);
+	}
+	free(p->loops);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The older part of a rotated trace: named X.swtrace.N. */
+static int older_part(const struct sw_trace *t)
+{
+	size_t n = strlen(t->path), m = strlen(SW_TRACE_SUFFIX);
+
+	return !(n >= m && !strcmp(t->path + n - m, SW_TRACE_SUFFIX));
+}
+
+static int same_instance(const struct sw_trace *a, const struct sw_trace *b)
+{
+	return a->proc.pid == b->proc.pid &&
+	       a->proc.start_realtime_ns == b->proc.start_realtime_ns &&
+	       a->proc.start_mono_ns == b->proc.start_mono_ns;
+}
+
+/* Index of a loop of p by id, appending a copy of l when p lacks it (a
+ * loop that ended before the rotation). */
+static size_t loop_in(struct sw_process *p, const struct sw_loop *l)
+{
+	struct sw_loop *c;
+	size_t k;
+
+	for (k = 0; k < p->nloops; k++)
+		if (p->loops[k].loop_id == l->loop_id)
+			return k;
+	p->loops = xreallocarray(p->loops, p->nloops + 1, sizeof(*p->loops));
+	c = &p->loops[p->nloops];
+	*c = *l;
+	c->thread_name = xstrdup(l->thread_name ? l->thread_name : "");
+	if (l->hist) {
+		c->hist = xmalloc(SW_HIST_BUCKETS * sizeof(uint64_t));
+		memcpy(c->hist, l->hist, SW_HIST_BUCKETS * sizeof(uint64_t));
+	}
+	return p->nloops++;
+}
+
+static int stall_order_cmp(const void *x, const void *y, void *arg)
+{
+	const struct sw_stall *st = arg;
+	const struct sw_stall *a = &st[*(const size_t *)x];
+	const struct sw_stall *b = &st[*(const size_t *)y];
+
+	if (a->process != b->process)
+		return a->process < b->process ? -1 : 1;
+	if (a->start_ns != b->start_ns)
+		return cmp_u64(a->start_ns, b->start_ns);
+	return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+/*
+ * The parts of a rotated trace become one process: the older part's
+ * events and stalls move to the newer part's process (its loops matched
+ * by id), and the older process entry goes.  Events and stalls are
+ * sorted again by process and time.
+ */
+static void fold_rotated(struct sw_report *rep, const struct sw_trace *t,
+			 size_t n, struct sw_ev_link *es)
+{
+	size_t *into = xcalloc(n ? n : 1, sizeof(size_t));
+	size_t *newidx = xcalloc(n ? n : 1, sizeof(size_t));
+	size_t i, j, m = 0, folded = 0;
+
+	for (i = 0; i < n; i++) {
+		into[i] = i;
+		if (!older_part(&t[i]))
+			continue;
+		for (j = 0; j < n; j++)
+			if (j != i && !older_part(&t[j]) &&
+			    same_instance(&t[i], &t[j])) {
+				into[i] = j;
+				folded++;
+				break;
+			}
+	}
+	if (!folded)
+		goto out;
+	for (i = 0; i < rep->nstalls; i++) {
+		struct sw_stall *st = &rep->stalls[i];
+		struct sw_process *src = &rep->processes[st->process];
+
+		if (into[st->process] == st->process || st->loop >= src->nloops)
+			continue;
+		st->loop = loop_in(&rep->processes[into[st->process]],
+				   &src->loops[st->loop]);
+		st->process = into[st->process];
+	}
+	for (i = 0; i < n; i++) {
+		struct sw_process *dst = &rep->processes[into[i]];
+
+		if (into[i] == i)
+			continue;
+		/* loops seen only before the rotation */
+		for (j = 0; j < rep->processes[i].nloops; j++)
+			loop_in(dst, &rep->processes[i].loops[j]);
+		dst->records += rep->processes[i].records;
+		dst->torn_bytes += rep->processes[i].torn_bytes;
+	}
+	for (i = 0; i < n; i++)
+		if (into[i] == i)
+			newidx[i] = m++;
+	for (i = 0; i < n; i++)
+		if (into[i] != i)
+			newidx[i] = newidx[into[i]];
+	for (i = 0, m = 0; i < n; i++) {
+		if (into[i] != i) {
+			free_process(&rep->processes[i]);
+			continue;
+		}
+		rep->processes[m++] = rep->processes[i];
+	}
+	rep->nprocesses = m;
+	for (i = 0; i < rep->nevents; i++)
+		es[i].ev.process = newidx[es[i].ev.process];
+	for (i = 0; i < rep->nstalls; i++)
+		rep->stalls[i].process = newidx[rep->stalls[i].process];
+	/* Stalls by process and time again; events follow their stall. */
+	{
+		size_t *order = xcalloc(rep->nstalls + 1, sizeof(size_t));
+		size_t *pos = xcalloc(rep->nstalls + 1, sizeof(size_t));
+		struct sw_stall *sorted =
+		    xcalloc(rep->nstalls + 1, sizeof(*sorted));
+
+		for (i = 0; i < rep->nstalls; i++)
+			order[i] = i;
+		qsort_r(order, rep->nstalls, sizeof(*order), stall_order_cmp,
+			rep->stalls);
+		for (i = 0; i < rep->nstalls; i++) {
+			sorted[i] = rep->stalls[order[i]];
+			pos[order[i]] = i;
+		}
+		free(rep->stalls);
+		rep->stalls = sorted;
+		for (i = 0; i < rep->nevents; i++)
+			if (es[i].ev.stall >= 0)
+				es[i].ev.stall = (long)pos[es[i].ev.stall];
+		free(order);
+		free(pos);
+	}
+	qsort(es, rep->nevents, sizeof(*es), ev_cmp);
+out:
+	free(into);
+	free(newidx);
+}
+
 int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 		   const struct sw_load_opts *opts)
 {
@@ -372,6 +580,7 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 		}
 	}
 	qsort(traces, ntraces, sizeof(*traces), trace_cmp);
+	pair_rotated(&b, traces, ntraces);
 	rep->processes =
 	    xcalloc(ntraces ? ntraces : 1, sizeof(*rep->processes));
 	rep->nprocesses = ntraces;
@@ -428,6 +637,7 @@ int sw_report_load(struct sw_report *rep, char *const *paths, size_t npaths,
 	rc = 0;
 	sw_stalls_build(&b, traces, ntraces, es);
 	sw_tests_assign(&b, traces, ntraces, es);
+	fold_rotated(rep, traces, ntraces, es);
 	for (i = 0; i < rep->nevents; i++)
 		rep->events[i] = es[i].ev;
 	sw_sites_rank(rep);
@@ -458,20 +668,8 @@ void sw_report_free(struct sw_report *rep)
 {
 	size_t i, j;
 
-	for (i = 0; i < rep->nprocesses; i++) {
-		struct sw_process *p = &rep->processes[i];
-
-		free(p->command);
-		free(p->exe);
-		free(p->comm);
-		free(p->name);
-		free(p->trace_path);
-		for (j = 0; j < p->nloops; j++) {
-			free(p->loops[j].thread_name);
-			free(p->loops[j].hist);
-		}
-		free(p->loops);
-	}
+	for (i = 0; i < rep->nprocesses; i++)
+		free_process(&rep->processes[i]);
 	free(rep->processes);
 	for (i = 0; i < rep->nsites; i++) {
 		for (j = 0; j < rep->sites[i].nvariants; j++)

@@ -6,13 +6,22 @@
  *   cmd_run.c    stallwatch run: launch under the shim
  *   cmd_report.c stallwatch report: options, then one of the writers
  *   cmd_gate.c   stallwatch gate: budgets, allowlist, verdict, JUnit
- *   reader.c     trace files -> records (validates everything, skips a torn
- * tail) symbolize.c  addresses -> functions, files, lines (libdwfl), cached
+ *   reader.c     trace files -> records (validates everything, skips a
+ *                torn tail)
+ *   symbolize.c  addresses -> functions, files, lines (libdwfl)
  *   pymerge.c    Python frames placed among native ones
  *   perfmap.c    JIT perf maps -> names for anonymous code
- *   aggregate.c  records -> struct sw_report (sites, stalls, loops)
+ *   load.c       records -> struct sw_report: the driver (processes, notes)
+ *   sites.c      raw stacks -> sites grouped by place, ranking
+ *   stalls.c     each stall explained by its turn's events
+ *   tests.c      the test each event, stall and site ran in
+ *   place.c      in-app frames and the one place of a site (place.h)
+ *   hashmap.c    the hash maps the loader uses
+ *   source.c     a source line's text, read at report time
  *   out_text.c, out_json.c, out_folded.c, out_html.c, out_chrome.c  writers
- *   jsonw.c      JSON/HTML string escaping shared by the writers
+ *   html/page.js, html/page.css  the HTML page's script and style sheet
+ *   jsonw.c      JSON string escaping shared by the writers
+ *   html_escape.c  the one UTF-8 decoder; HTML/XML/terminal escaping
  *   util.c       xmalloc, string buffers, sw_die
  *
  * Strings in the model are owned by the report and freed by

@@ -47,7 +47,9 @@ struct ctx {
 	struct sw_intern nodes; /* "parent\x1flabel" -> stack frame id */
 	size_t *parent;		/* by node id: parent id + 1, 0 for a root */
 	size_t nparent, capparent;
-	size_t *leaf; /* by site: innermost node id + 1 */
+	struct sw_intern stacks; /* "site/variant" -> index into leaf */
+	size_t *leaf;		 /* innermost node id of each stack */
+	size_t nleaf, capleaf;
 };
 
 static void put_us(FILE *out, const char *key, uint64_t ns)
@@ -80,25 +82,39 @@ static void leaf_text(const struct sw_site *s, char *buf, size_t len)
 			 s->call ? s->call : "?");
 }
 
-/* First frame of the column: deep stacks keep their STACK_MAX inner
- * frames, the ones nearest to what blocked. */
-static size_t first_frame(const struct sw_site *s)
+/* The event's own stack (its variant: a site groups stacks by place),
+ * cut to its STACK_MAX innermost frames, the ones nearest to what
+ * blocked. */
+static size_t ev_frames(const struct sw_report *rep, const struct sw_event *ev,
+			const struct sw_frame **fr)
 {
-	return s->nframes > STACK_MAX ? s->nframes - STACK_MAX : 0;
+	const struct sw_site *s = &rep->sites[ev->site];
+	size_t n = s->nframes;
+
+	*fr = s->frames;
+	if (ev->variant < s->nvariants) {
+		*fr = s->variants[ev->variant].frames;
+		n = s->variants[ev->variant].nframes;
+	}
+	return n > STACK_MAX ? STACK_MAX : n;
 }
 
-/* The stackFrames node of a site's innermost frame (built once). */
-static size_t site_node(struct ctx *c, size_t si)
+/* The stackFrames node of an event's innermost frame (built once per
+ * stack). */
+static size_t stack_node(struct ctx *c, const struct sw_event *ev)
 {
-	const struct sw_site *s = &c->rep->sites[si];
+	const struct sw_site *s = &c->rep->sites[ev->site];
+	const struct sw_frame *fr;
+	size_t n = ev_frames(c->rep, ev, &fr), i, parent = 0, id = 0, k;
 	char label[4200], *key;
-	size_t i, parent = 0, id = 0;
 	int added;
 
-	if (c->leaf[si])
-		return c->leaf[si] - 1;
-	for (i = s->nframes; i-- > first_frame(s);) {
-		frame_text(&s->frames[i], label, sizeof(label));
+	snprintf(label, sizeof(label), "%zu/%zu", ev->site, ev->variant);
+	k = sw_intern(&c->stacks, label, &added);
+	if (!added)
+		return c->leaf[k];
+	for (i = n; i-- > 0;) {
+		frame_text(&fr[i], label, sizeof(label));
 		key = xasprintf("%zu\x1f%s", parent, label);
 		id = sw_intern(&c->nodes, key, &added);
 		free(key);
@@ -118,7 +134,8 @@ static size_t site_node(struct ctx *c, size_t si)
 			c->parent[c->nparent++] = 0;
 		}
 	}
-	c->leaf[si] = id + 1;
+	SW_GROW(c->leaf, c->nleaf, c->capleaf);
+	c->leaf[c->nleaf++] = id;
 	return id;
 }
 
@@ -149,10 +166,11 @@ static void put_item(FILE *out, struct ctx *c, const struct item *it)
 		const struct sw_event *ev = &rep->events[it->ev];
 		const struct sw_site *s = &rep->sites[ev->site];
 		uint32_t pid = rep->processes[ev->process].pid;
-		size_t i;
+		const struct sw_frame *fr;
+		size_t i = ev_frames(rep, ev, &fr);
 
-		for (i = s->nframes; i-- > first_frame(s);) {
-			frame_text(&s->frames[i], label, sizeof(label));
+		while (i-- > 0) {
+			frame_text(&fr[i], label, sizeof(label));
 			put_x(out, "frame", label, pid, ev->tid, it->ts,
 			      it->dur);
 			fputc('}', out);
@@ -160,7 +178,7 @@ static void put_item(FILE *out, struct ctx *c, const struct item *it)
 		leaf_text(s, label, sizeof(label));
 		put_x(out, sw_site_kind_name(s->kind), label, pid, ev->tid,
 		      it->ts, it->dur);
-		fprintf(out, ",\"sf\":\"%zu\"}", site_node(c, ev->site) + 1);
+		fprintf(out, ",\"sf\":\"%zu\"}", stack_node(c, ev) + 1);
 	}
 }
 
@@ -287,7 +305,6 @@ int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
 	if (origin == UINT64_MAX)
 		origin = 0;
 
-	c.leaf = xcalloc(rep->nsites + 1, sizeof(*c.leaf));
 	items = xcalloc(rep->nstalls + rep->nevents + 1, sizeof(*items));
 	n = build_items(rep, origin, items);
 
@@ -392,10 +409,10 @@ int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
 	free(c.leaf);
 	free(c.parent);
 	sw_intern_free(&c.nodes);
+	sw_intern_free(&c.stacks);
 	return ferror(out) ? -1 : 0;
 fail:
 	free(items);
-	free(c.leaf);
 	return -1;
 }
 

@@ -2,7 +2,7 @@
  * out_folded.c - `stallwatch report --format folded`: collapsed stacks for
  * flamegraph.pl, speedscope and inferno.
  *
- * One line per distinct stack: frames outermost first joined by ';', a
+ * One line per distinct stack (a site's variants): frames outermost first joined by ';', a
  * space, then the blocked or stalled time in microseconds (rounded to the
  * nearest, at least 1 for a site that took any time, so that strict-mode
  * sites of a few nanoseconds stay visible).  The innermost frame is added
@@ -57,7 +57,8 @@ static void put_frame(FILE *out, const char *name)
 	}
 }
 
-static char *site_stack(const struct sw_site *site)
+static char *site_stack(const struct sw_site *site,
+			const struct sw_frame *frames, size_t nframes)
 {
 	char label[4096], *buf = NULL;
 	size_t len = 0, i;
@@ -65,9 +66,8 @@ static char *site_stack(const struct sw_site *site)
 
 	if (!m)
 		return NULL;
-	for (i = site->nframes; i-- > 0;) {
-		put_frame(
-		    m, sw_frame_label(&site->frames[i], label, sizeof(label)));
+	for (i = nframes; i-- > 0;) {
+		put_frame(m, sw_frame_label(&frames[i], label, sizeof(label)));
 		fputc(';', m);
 	}
 	if (site->kind == SW_SITE_CPU)
@@ -94,24 +94,39 @@ static int by_stack(const void *a, const void *b)
 int sw_write_folded(const struct sw_report *rep, FILE *out)
 {
 	struct folded_line *lines;
-	size_t n = 0, i, j;
+	size_t n = 0, cap = 0, i, j;
 	int rc = -1;
 
-	lines = calloc(rep->nsites ? rep->nsites : 1, sizeof(*lines));
+	for (i = 0; i < rep->nsites; i++)
+		cap += rep->sites[i].nvariants ? rep->sites[i].nvariants : 1;
+	lines = calloc(cap ? cap : 1, sizeof(*lines));
 	if (!lines)
 		return -1;
+	/* One line per raw stack (a site's variants), weighted by the time
+	 * it stands for: blocked time, or CPU samples with their share of
+	 * the CPU before a turn's first sample, so CPU stalls weigh what
+	 * they cost, like blocking calls. */
 	for (i = 0; i < rep->nsites; i++) {
 		const struct sw_site *site = &rep->sites[i];
+		size_t v, nv = site->nvariants ? site->nvariants : 1;
 
-		if (!site->total_ns)
-			continue;
-		lines[n].stack = site_stack(site);
-		if (!lines[n].stack)
-			goto out;
-		lines[n].us = (site->total_ns + 500) / 1000;
-		if (!lines[n].us)
-			lines[n].us = 1;
-		n++;
+		for (v = 0; v < nv; v++) {
+			const struct sw_variant *var =
+			    site->nvariants ? &site->variants[v] : NULL;
+			uint64_t ns = var ? var->total_ns : site->total_ns;
+
+			if (!ns)
+				continue;
+			lines[n].stack =
+			    var ? site_stack(site, var->frames, var->nframes)
+				: site_stack(site, site->frames, site->nframes);
+			if (!lines[n].stack)
+				goto out;
+			lines[n].us = (ns + 500) / 1000;
+			if (!lines[n].us)
+				lines[n].us = 1;
+			n++;
+		}
 	}
 	qsort(lines, n, sizeof(*lines), by_stack);
 	for (i = 0; i < n; i = j) {

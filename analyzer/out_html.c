@@ -29,6 +29,9 @@
 /* Sites the page carries (the top ones: sites are ranked by total time);
  * a page stays loadable however many distinct stacks a run had. */
 #define HTML_MAX_SITES 5000
+/* Sites whose source line is read (the table shows the first 100): a
+ * trace cannot make the report read one file thousands of times. */
+#define HTML_MAX_SOURCES 100
 /* Stacks listed per site (the JSON format has all of them). */
 #define HTML_MAX_VARIANTS 20
 
@@ -114,10 +117,11 @@ static void put_frames(FILE *out, const struct sw_frame *f, size_t n)
 
 /* One site: its place (with the source line's text, read now), the
  * frames of its heaviest stacks (the page shows in-app frames first). */
-static void put_site(FILE *out, const struct sw_site *s)
+static void put_site(FILE *out, const struct sw_site *s, int with_source)
 {
 	const struct sw_place *pl = &s->place;
-	char buf[4200], *src = sw_source_line(pl->file, pl->line);
+	char buf[4200],
+	    *src = with_source ? sw_source_line(pl->file, pl->line) : NULL;
 	int first = 1;
 	size_t i;
 
@@ -218,7 +222,7 @@ static void put_data(FILE *out, const struct sw_report *rep,
 	for (i = 0; i < nsites; i++) {
 		if (i)
 			fputs(",\n", out);
-		put_site(out, &rep->sites[i]);
+		put_site(out, &rep->sites[i], i < HTML_MAX_SOURCES);
 	}
 	fputs("],\n\"stalls\":[", out);
 	for (i = 0; i < rep->nstalls; i++) {

@@ -13,8 +13,9 @@
  * with their DWARF function and line, or `[module+0xoff]` when unknown.
  * An inlined native frame shares a location with the frame that contains
  * it, as pprof expects (one Line per function, innermost first).  Labels:
- * kind, call, process ("comm pid") and thread.  Strings from the trace are
- * made terminal-safe UTF-8 first: the format has no escaping of its own.
+ * kind, call, place (the site's place, place.h), process ("comm pid") and
+ * thread.  Strings from the trace are made terminal-safe UTF-8 first: the
+ * format has no escaping of its own.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -34,11 +35,14 @@ typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 typedef Perftools__Profiles__Label Label;
 typedef Perftools__Profiles__ValueType ValueType;
+typedef Perftools__Profiles__Mapping Mapping;
 
 enum { V_STALLED, V_CPU, V_BLOCKED, NVALUES };
 
 struct builder {
-	struct sw_intern strings, functions, locations, samples;
+	struct sw_intern strings, functions, locations, samples, modules;
+	Mapping **map;
+	size_t nmap, capmap;
 	Function **fn;
 	size_t nfn, capfn;
 	Location **loc;
@@ -54,6 +58,31 @@ static int64_t str_id(struct builder *b, const char *s)
 
 	free(safe);
 	return (int64_t)i;
+}
+
+/* One mapping per ELF object, the main executable first (pprof takes
+ * mapping 1 for the main binary).  Frames are already symbolized:
+ * has_functions etc. tell pprof and backends not to symbolize again. */
+static uint64_t mapping_id(struct builder *b, const char *module)
+{
+	int added;
+	size_t i;
+
+	if (!module || !*module)
+		return 0;
+	i = sw_intern(&b->modules, module, &added);
+	if (added) {
+		Mapping *m = xmalloc(sizeof(*m));
+
+		perftools__profiles__mapping__init(m);
+		m->id = i + 1;
+		m->filename = str_id(b, module);
+		m->has_functions = m->has_filenames = m->has_line_numbers =
+		    m->has_inline_frames = 1;
+		SW_GROW(b->map, b->nmap, b->capmap);
+		b->map[b->nmap++] = m;
+	}
+	return i + 1;
 }
 
 static uint64_t function_id(struct builder *b, const struct sw_frame *f)
@@ -160,20 +189,26 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 {
 	const struct sw_site *site = &rep->sites[ev->site];
 	const struct sw_process *p = &rep->processes[ev->process];
+	const struct sw_frame *fr = site->frames;
+	size_t nfr = site->nframes;
 	Sample *s = xmalloc(sizeof(*s));
 	char buf[128];
 	size_t i, j, n = 0;
 
+	/* the event's own stack: a site groups stacks by place */
+	if (ev->variant < site->nvariants) {
+		fr = site->variants[ev->variant].frames;
+		nfr = site->variants[ev->variant].nframes;
+	}
+
 	perftools__profiles__sample__init(s);
-	s->location_id =
-	    xcalloc(site->nframes ? site->nframes : 1, sizeof(*s->location_id));
+	s->location_id = xcalloc(nfr ? nfr : 1, sizeof(*s->location_id));
 	/* innermost first, as pprof wants; inlined frames join the next */
-	for (i = 0; i < site->nframes; i = j) {
-		for (j = i; j + 1 < site->nframes && site->frames[j].inlined;
-		     j++)
+	for (i = 0; i < nfr; i = j) {
+		for (j = i; j + 1 < nfr && fr[j].inlined; j++)
 			;
 		j++;
-		s->location_id[n++] = location_id(b, &site->frames[i], j - i);
+		s->location_id[n++] = location_id(b, &fr[i], j - i);
 	}
 	if (n == 0) {
 		struct sw_frame none = {.function = "[no stack]"};
@@ -183,8 +218,8 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	s->n_location_id = n;
 	s->n_value = NVALUES;
 	s->value = xcalloc(NVALUES, sizeof(*s->value));
-	s->n_label = 4;
-	s->label = xcalloc(4, sizeof(*s->label));
+	s->n_label = 5;
+	s->label = xcalloc(5, sizeof(*s->label));
 	s->label[0] = label(b, "kind", sw_site_kind_name(site->kind));
 	s->label[1] = label(b, "call", site->call ? site->call : "?");
 	snprintf(buf, sizeof(buf), "%.64s %" PRIu32,
@@ -192,6 +227,9 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	s->label[2] = label(b, "process", buf);
 	s->label[3] =
 	    label(b, "thread", thread_name(p, ev->tid, buf, sizeof(buf)));
+	s->label[4] = label(b, "place", site->place.text && *site->place.text
+					    ? site->place.text
+					    : "[no stack]");
 	return s;
 }
 
@@ -250,6 +288,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 	types[V_STALLED] = value_type(&b, "stalled");
 	types[V_CPU] = value_type(&b, "cpu");
 	types[V_BLOCKED] = value_type(&b, "blocked");
+	if (rep->nprocesses)
+		mapping_id(&b, rep->processes[0].exe);
 
 	for (i = 0; i < rep->nevents; i++) {
 		const struct sw_event *ev = &rep->events[i];
@@ -261,8 +301,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 
 		if (ev->site >= rep->nsites || ev->process >= rep->nprocesses)
 			continue;
-		snprintf(key, sizeof(key), "%zu/%zu/%" PRIu32 "", ev->site,
-			 ev->process, ev->tid);
+		snprintf(key, sizeof(key), "%zu/%zu/%zu/%" PRIu32, ev->site,
+			 ev->variant, ev->process, ev->tid);
 		si = sw_intern(&b.samples, key, &added);
 		if (added) {
 			SW_GROW(b.smp, b.nsmp, b.capsmp);
@@ -294,6 +334,8 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 	prof.sample_type = types;
 	prof.n_sample = b.nsmp;
 	prof.sample = b.smp;
+	prof.n_mapping = b.nmap;
+	prof.mapping = b.map;
 	prof.n_location = b.nloc;
 	prof.location = b.loc;
 	prof.n_function = b.nfn;
@@ -332,6 +374,10 @@ int sw_write_pprof(const struct sw_report *rep, FILE *out)
 	}
 	for (i = 0; i < b.nfn; i++)
 		free(b.fn[i]);
+	for (i = 0; i < b.nmap; i++)
+		free(b.map[i]);
+	free(b.map);
+	sw_intern_free(&b.modules);
 	for (i = 0; i < NVALUES; i++)
 		free(types[i]);
 	free(b.smp);

@@ -4,9 +4,9 @@
  *
  * Frames are shared by every profile ("shared.frames": name, file, line).
  * One "sampled" profile per loop thread, named "<comm> <pid> <thread>":
- * each distinct site of that thread is one sample, outermost frame first,
+ * each distinct stack of that thread is one sample, outermost frame first,
  * weighted by its time in nanoseconds (blocked time, or samples x sample
- * interval for CPU), in the order the sites first happened, so speedscope's
+ * interval for CPU), in the order the stacks first happened, so speedscope's
  * Left Heavy and Sandwich views aggregate the stacks and Time Order shows
  * the run's order.  As in the folded output, the innermost frame is ours
  * and names the kind: "[blocking-call: read]", "[cpu-stall]".
@@ -24,7 +24,7 @@
 struct prof {
 	size_t process;
 	uint32_t tid;
-	size_t *sites; /* distinct sites, first occurrence order */
+	size_t *sites; /* distinct stacks (struct stacks), first seen first */
 	uint64_t *weights;
 	size_t n, cap;
 	uint64_t total;
@@ -94,32 +94,59 @@ static const char *loop_name(const struct sw_process *p, uint32_t tid)
 	return "thread";
 }
 
+struct stacks {
+	struct sw_intern keys; /* "site/variant" -> index */
+	size_t **idx;	       /* frame indexes, outermost first */
+	size_t *n;
+	size_t cap;
+};
+
+/* The stack of an event (its site's variant: a site groups stacks by
+ * place) as frame indexes, built once. */
+static size_t stack_of(struct stacks *st, struct sw_intern *frames,
+		       const struct sw_report *rep, const struct sw_event *ev)
+{
+	const struct sw_site *s = &rep->sites[ev->site];
+	const struct sw_frame *fr = s->frames;
+	size_t nfr = s->nframes, i, j;
+	char key[64];
+	int added;
+
+	snprintf(key, sizeof(key), "%zu/%zu", ev->site, ev->variant);
+	i = sw_intern(&st->keys, key, &added);
+	if (!added)
+		return i;
+	if (ev->variant < s->nvariants) {
+		fr = s->variants[ev->variant].frames;
+		nfr = s->variants[ev->variant].nframes;
+	}
+	if (i >= st->cap) {
+		st->cap = st->cap ? 2 * st->cap : 16;
+		st->idx = xreallocarray(st->idx, st->cap, sizeof(*st->idx));
+		st->n = xreallocarray(st->n, st->cap, sizeof(*st->n));
+	}
+	st->idx[i] = xcalloc(nfr + 1, sizeof(**st->idx));
+	st->n[i] = 0;
+	for (j = nfr; j-- > 0;)
+		st->idx[i][st->n[i]++] = frame_index(frames, &fr[j]);
+	st->idx[i][st->n[i]++] = kind_index(frames, s);
+	return i;
+}
+
 int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 {
 	struct sw_intern frames = {0}, keys = {0}, pairs = {0};
+	struct stacks st = {0};
 	struct prof *pr = NULL;
 	size_t *slot = NULL, nslot = 0, capslot = 0; /* pair -> sample */
 	size_t npr = 0, cappr = 0, i, j, k;
-	size_t **stacks;
-	size_t *nstack;
 
-	/* every site's stack as frame indexes, outermost first */
-	stacks = xcalloc(rep->nsites ? rep->nsites : 1, sizeof(*stacks));
-	nstack = xcalloc(rep->nsites ? rep->nsites : 1, sizeof(*nstack));
-	for (i = 0; i < rep->nsites; i++) {
-		const struct sw_site *s = &rep->sites[i];
-
-		stacks[i] = xcalloc(s->nframes + 1, sizeof(**stacks));
-		for (j = s->nframes; j-- > 0;)
-			stacks[i][nstack[i]++] =
-			    frame_index(&frames, &s->frames[j]);
-		stacks[i][nstack[i]++] = kind_index(&frames, s);
-	}
 	/* one profile per (process, thread); events are in time order */
 	for (i = 0; i < rep->nevents; i++) {
 		const struct sw_event *ev = &rep->events[i];
 		char key[64];
 		struct prof *p;
+		size_t sidx;
 		int added;
 
 		if (ev->site >= rep->nsites || ev->process >= rep->nprocesses)
@@ -135,7 +162,8 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 			npr++;
 		}
 		p = &pr[k];
-		snprintf(key, sizeof(key), "%zu/%zu", k, ev->site);
+		sidx = stack_of(&st, &frames, rep, ev);
+		snprintf(key, sizeof(key), "%zu/%zu", k, sidx);
 		j = sw_intern(&pairs, key, &added);
 		if (added) {
 			SW_GROW(slot, nslot, capslot);
@@ -150,7 +178,7 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 				p->weights = xreallocarray(p->weights, p->cap,
 							   sizeof(*p->weights));
 			}
-			p->sites[p->n] = ev->site;
+			p->sites[p->n] = sidx;
 			p->weights[p->n++] = 0;
 		}
 		p->weights[j] += ev->total_ns;
@@ -186,9 +214,9 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 			size_t s = pr[i].sites[j];
 
 			fputs(j ? ",[" : "[", out);
-			for (k = 0; k < nstack[s]; k++)
+			for (k = 0; k < st.n[s]; k++)
 				fprintf(out, "%s%zu", k ? "," : "",
-					stacks[s][k]);
+					st.idx[s][k]);
 			fputc(']', out);
 		}
 		fputs("],\"weights\":[", out);
@@ -199,10 +227,11 @@ int sw_write_speedscope(const struct sw_report *rep, FILE *out)
 	}
 	fputs("]}\n", out);
 
-	for (i = 0; i < rep->nsites; i++)
-		free(stacks[i]);
-	free(stacks);
-	free(nstack);
+	for (i = 0; i < st.keys.n; i++)
+		free(st.idx[i]);
+	free(st.idx);
+	free(st.n);
+	sw_intern_free(&st.keys);
 	for (i = 0; i < npr; i++) {
 		free(pr[i].sites);
 		free(pr[i].weights);

@@ -286,6 +286,7 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 				st->sites[0] + 1, sw_site_kind_name(s->kind));
 			sw_puts_safe(out, s->place.text, "?");
 			putc('\n', out);
+			put_source(out, &s->place, "        ");
 		}
 	}
 	if (n > MAX_STALLS_SHOWN)

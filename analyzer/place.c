@@ -91,12 +91,26 @@ static int python_stdlib(const char *file)
 
 	if (has_prefix(file, "<frozen ") || has_prefix(file, "<frozen>"))
 		return 1;
-	if (!p)
-		return 0;
-	p += strlen("/lib/python");
-	if (!isdigit((unsigned char)*p))
-		return 0;
-	return 1;
+	/* .../lib/pythonX.Y/ (3.13t included):
+	 * a project directory that merely starts with "python3" is not. */
+	for (; p; p = strstr(p + 1, "/lib/python")) {
+		const char *q = p + strlen("/lib/python");
+
+		if (!isdigit((unsigned char)*q))
+			continue;
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (*q == '.') {
+			q++;
+			while (isdigit((unsigned char)*q))
+				q++;
+		}
+		while (*q == 'd' || *q == 'm' || *q == 'u' || *q == 't')
+			q++;
+		if (*q == '/')
+			return 1;
+	}
+	return 0;
 }
 
 static int python_package(const char *file)
@@ -128,6 +142,21 @@ static int system_library(const char *path)
 	       strstr(path, "libstallwatch");
 }
 
+/* A library of the runtime itself: libpython*, libnode*, or a file under
+ * the prefix the interpreter is installed in (the directory above its
+ * bin/: /root/.pyenv/versions/3.12.1/). */
+static int runtime_library(const char *path, const char *exe)
+{
+	const char *base = sw_basename(path), *bin;
+
+	if (has_prefix(base, "libpython") || has_prefix(base, "libnode") ||
+	    has_prefix(base, "libpypy"))
+		return 1;
+	if (!exe || !(bin = strstr(exe, "/bin/")) || bin == exe)
+		return 0;
+	return !strncmp(path, exe, (size_t)(bin - exe + 1));
+}
+
 static int glob_hit(const char *glob, const char *s)
 {
 	return s && *s && fnmatch(glob, s, 0) == 0;
@@ -153,13 +182,21 @@ int sw_frame_in_app(const struct sw_frame *f, const struct sw_app_ctx *ctx)
 	default:
 		break;
 	}
-	if (ctx && ctx->runtime)
-		return 0;
 	if (!f->module || !*f->module)
 		return 0;
 	if (ctx && ctx->main_module && !strcmp(f->module, ctx->main_module))
-		return 1;
-	return !system_library(f->module);
+		return !ctx->runtime;
+	if (system_library(f->module))
+		return 0;
+	/* Under an interpreter, its own libraries (libpython, a pyenv
+	 * prefix, installed packages' extensions) are not the program's;
+	 * the program's own extension or addon is. */
+	if (ctx && ctx->runtime &&
+	    (runtime_library(f->module, ctx->main_module) ||
+	     python_stdlib(f->module) || python_package(f->module) ||
+	     js_library(f->module)))
+		return 0;
+	return 1;
 }
 
 /* ---- names ----------------------------------------------------------------
@@ -336,7 +373,7 @@ static void native_place(const struct sw_frame *frames, size_t n, long a,
 		const struct sw_frame *f = &frames[i];
 
 		if ((app && !f->in_app) || interpreted(f) ||
-		    (!named(f) && (!app || !f->module)))
+		    (!named(f) && (!app || !f->module || named(&frames[a]))))
 			continue;
 		if (b.len)
 			sw_buf_puts(&b, " \xe2\x86\x90 ");
@@ -359,9 +396,14 @@ void sw_place_compute(const struct sw_frame *frames, size_t n, const char *call,
 	out->frame = -1;
 	/* The innermost in-app frame. */
 	for (i = 0; i < n; i++)
-		if (frames[i].in_app &&
-		    (named(&frames[i]) || frames[i].file || frames[i].module))
+		if (frames[i].in_app && (named(&frames[i]) || frames[i].file))
 			break;
+	/* The program's code without symbols: its unnamed frames, by
+	 * module and offset. */
+	if (i == n)
+		for (i = 0; i < n; i++)
+			if (frames[i].in_app && frames[i].module)
+				break;
 	if (i < n) {
 		if (interpreted(&frames[i]))
 			interpreted_place(frames, (long)i, call, out);

@@ -472,6 +472,34 @@ static void finish_pycodes(struct sw_pycodes *v)
 	free(tg);
 }
 
+static int code_id_cmp(const void *a, const void *b)
+{
+	const struct sw_pycode *x = a, *y = b;
+
+	return x->code_id < y->code_id ? -1 : x->code_id > y->code_id;
+}
+
+void sw_trace_adopt_pycodes(struct sw_trace *dst, const struct sw_trace *src)
+{
+	struct sw_pycodes *v = &dst->pycodes;
+	size_t i, n = v->n;
+
+	for (i = 0; i < src->pycodes.n; i++) {
+		const struct sw_pycode *c = &src->pycodes.v[i];
+
+		if (n && bsearch(c, v->v, n, sizeof(*c), code_id_cmp))
+			continue;
+		SW_GROW(v->v, v->n, v->cap);
+		v->v[v->n].code_id = c->code_id;
+		v->v[v->n].first_line = c->first_line;
+		v->v[v->n].name = c->name ? xstrdup(c->name) : NULL;
+		v->v[v->n].file = c->file ? xstrdup(c->file) : NULL;
+		v->n++;
+	}
+	if (v->n > n)
+		qsort(v->v, v->n, sizeof(*v->v), code_id_cmp);
+}
+
 int sw_trace_parse(struct sw_trace *t, const void *buf, size_t len,
 		   const char *path, char *err, size_t errlen)
 {

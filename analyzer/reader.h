@@ -122,6 +122,11 @@ int sw_trace_read(struct sw_trace *t, const char *path, char *err,
 		  size_t errlen);
 void sw_trace_free(struct sw_trace *t);
 
+/* Two files of one process (a rotation kept X.swtrace.1 and X.swtrace):
+ * names of Python code ids that dst lacks are taken from src, so frames
+ * whose code was named before the rotation keep their names. */
+void sw_trace_adopt_pycodes(struct sw_trace *dst, const struct sw_trace *src);
+
 /* Find a loop of the trace by id; NULL when unknown. */
 struct sw_tloop *sw_trace_loop(struct sw_trace *t, uint32_t loop_id);
 

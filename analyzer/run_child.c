@@ -40,10 +40,9 @@ const char sw_launch_help[] =
     "      --no-follow          do not trace programs CMD executes\n"
     "      --js                 name JavaScript frames: node writes a perf "
     "map\n"
-    "                           (adds --perf-basic-prof-only-functions and\n"
-    "                           --interpreted-frames-native-stack to\n"
-    "                           NODE_OPTIONS; nothing is written to the\n"
-    "                           program's working directory)\n";
+    "                           (NODE_OPTIONS gets V8's perf map flags;\n"
+    "                           nothing is written to the program's\n"
+    "                           working directory)\n";
 
 /* The three signals a user or a supervisor sends to stop or reload. */
 static const int fwd_sigs[] = {SIGINT, SIGTERM, SIGHUP};

@@ -6,7 +6,7 @@
  * Node's test runner, Jest or Mocha is the in-app frame called from the
  * runner's own code; else the outermost in-app frame in a test file
  * (test_*.py, *_test.py, *.test.js, *.spec.js, files under tests/).
- * See doc/design.md, "Tests".
+ * See doc/design.md, "Stalls belong to tests".
  */
 #include <fnmatch.h>
 #include <stdlib.h>

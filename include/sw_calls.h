@@ -72,7 +72,8 @@
 	X(FPRINTF, "fprintf")                       \
 	X(PRINTF, "printf")                         \
 	X(FFLUSH, "fflush")                         \
-	X(FUTEX, "futex")
+	X(FUTEX, "futex")                           \
+	X(UNWRAPPED_SYSCALL, "unwrapped system call")
 
 enum sw_call {
 #define SW_CALL_ENUM(id, name) SW_CALL_##id,

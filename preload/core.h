@@ -193,6 +193,7 @@ struct sw_call_ctx {
 	uint64_t start; /* sw_clk_read(tsc) before the real call */
 	int tsc;	/* the clock `start` was read on */
 	uint32_t sigs;	/* sw_tls.sigs before the real call */
+	int err;	/* errno before it, for a call made again */
 };
 
 int sw_call_begin_slow(struct sw_call_ctx *c);
@@ -272,6 +273,7 @@ static inline int sw_call_enter(struct sw_call_ctx *c)
 		return 0;
 	atomic_store_explicit(&slot->in_wrapper, 1, memory_order_relaxed);
 	c->sigs = t->sigs;
+	c->err = errno;
 	c->tsc = sw_clk_tsc();
 	c->start = sw_clk_read(c->tsc);
 	return 1;

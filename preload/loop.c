@@ -483,6 +483,7 @@ void sw_loop_wait_end(struct sw_wait *w, void *caller)
 		int saved = errno;
 
 		now = sw_now_ns();
+		t->turn_call_ns += now - w->start_ns;
 		sw_record_call(w->call, SW_EV_PRIVATE_LOOP, w->fd, w->start_ns,
 			       now - w->start_ns, w->capable, caller);
 		errno = saved;

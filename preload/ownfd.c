@@ -41,10 +41,16 @@ static struct {
 _Atomic int sw_ownfd_min = INT_MAX; /* lowest owned fd, INT_MAX: none */
 static _Atomic int busy;	    /* one registry change at a time */
 
+/*
+ * Inside the guard: a sampling signal that lands on this thread while it
+ * holds the registry takes no sample, so libunwind cannot ask for a new
+ * pipe (and this lock) from the handler.
+ */
 static void lock(void)
 {
 	int expected = 0;
 
+	sw_tls.guard++;
 	while (!atomic_compare_exchange_weak(&busy, &expected, 1)) {
 		expected = 0;
 		sched_yield();
@@ -54,6 +60,7 @@ static void lock(void)
 static void unlock(void)
 {
 	atomic_store(&busy, 0);
+	sw_tls.guard--;
 }
 
 static void recompute_min(void)

@@ -314,11 +314,8 @@ int sw_call_begin_slow(struct sw_call_ctx *c)
 	return sw_call_enter(c);
 }
 
-int sw_call_interrupted_slow(struct sw_call_ctx *c, enum sw_call call, long r)
+static int interrupted(enum sw_call call, long r, int err)
 {
-	int err = errno;
-
-	c->sigs = sw_tls.sigs;
 	switch (call) {
 	case SW_CALL_CLOCK_NANOSLEEP:
 		/* returns the error number, errno untouched */
@@ -339,6 +336,15 @@ int sw_call_interrupted_slow(struct sw_call_ctx *c, enum sw_call call, long r)
 	default:
 		return 0;
 	}
+}
+
+int sw_call_interrupted_slow(struct sw_call_ctx *c, enum sw_call call, long r)
+{
+	c->sigs = sw_tls.sigs;
+	if (!interrupted(call, r, errno))
+		return 0;
+	errno = c->err; /* the call is made again, as if for the first time */
+	return 1;
 }
 
 /* A timed call's duration in ns (a clock that went backwards: 0). */

@@ -3,34 +3,59 @@
  *
  * pytest keeps "path::test (phase)" in the PYTEST_CURRENT_TEST environment
  * variable while a test runs (doc/design.md, "Stalls belong to tests").
- * Before a loop thread writes an event or a stall, sw_test_note() reads it
- * and, when the test (the phase cut off) differs from the last one written,
- * writes SW_REC_TEST first.  The analyzer then gives each stall and event
- * the test in force at its time.
+ * Before a loop thread writes an event or a stall, sw_test_note() writes
+ * SW_REC_TEST when the test (the phase cut off) differs from the last one
+ * written.  The analyzer then gives each stall and event the test in
+ * force at its time.
  *
- * The variable is read only on that path, which is rare (a stall, a slow
- * call) and already unwinds a stack: one getenv, a scan of the environment,
- * never per call or per turn.  Never from a signal handler: the sampler's
- * records are placed by time, so the next record's note covers them.  A
- * program that changes its environment while another of its threads reads
- * it races in glibc whether or not we read it too; pytest sets the
- * variable on the thread that then runs the test's loop.
+ * The value is not read with getenv on the record path: another thread
+ * may be in setenv, which can free the array getenv walks.  Instead the
+ * value is taken at start (a process started by a test inherits it) and
+ * copied by the setenv/putenv/unsetenv/clearenv wrappers below when they
+ * change it (CPython's os.environ goes through setenv and unsetenv).  The
+ * copy is guarded by a sequence count, without locks, so no wrapper can
+ * wait on another; a record reads it only when the count moved.  While the
+ * variable is never set, a record pays one atomic load.  A program that
+ * writes `environ` directly is not seen.
  */
 #include "core.h"
 #include "extras.h"
+#include "real.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
+#define VAR	"PYTEST_CURRENT_TEST"
+#define VAR_LEN (sizeof(VAR) - 1)
+
+/* The variable's value as the wrappers last saw it.  `seq` is odd while a
+ * wrapper copies; a reader that sees it move retries at the next record. */
+static _Atomic uint32_t seq;
+static char cur[SW_MAX_STR];
+static _Atomic uint32_t cur_len;
+static _Atomic int cur_set; /* set at all (its id may be "") */
+
+/* What sw_test_note() last wrote, under `busy` (loop threads only). */
 static atomic_flag busy = ATOMIC_FLAG_INIT;
-static char last[SW_MAX_STR]; /* the test last written; "" none */
+static _Atomic uint32_t seen_seq; /* seq when `cur` was last compared */
+static char last[SW_MAX_STR];
 static size_t last_len;
 static uint64_t last_ns;
 
+static __typeof__(setenv) *real_setenv;
+static __typeof__(putenv) *real_putenv;
+static __typeof__(unsetenv) *real_unsetenv;
+static __typeof__(clearenv) *real_clearenv;
+
+#define REAL(name)                                                             \
+	(sw_likely(real_##name != NULL) ? real_##name                          \
+					: (__typeof__(name) *)sw_real_resolve( \
+					      (void **)&real_##name, #name))
+
 /* The test id without pytest's " (setup)", " (call)", " (teardown)". */
-static size_t id_len(const char *v)
+static size_t id_len(const char *v, size_t n)
 {
-	size_t n = strnlen(v, SW_MAX_STR + 64);
 	const char *p;
 
 	if (n && v[n - 1] == ')') {
@@ -42,6 +67,84 @@ static size_t id_len(const char *v)
 		}
 	}
 	return n > SW_MAX_STR ? SW_MAX_STR : n;
+}
+
+/* A wrapper changed the variable to v (NULL: removed it). */
+static void store(const char *v)
+{
+	size_t n = v ? id_len(v, strnlen(v, SW_MAX_STR + 64)) : 0;
+
+	atomic_fetch_add_explicit(&seq, 1, memory_order_acq_rel);
+	memcpy(cur, v ? v : "", n);
+	atomic_store_explicit(&cur_len, (uint32_t)n, memory_order_relaxed);
+	atomic_store_explicit(&cur_set, v != NULL, memory_order_relaxed);
+	atomic_fetch_add_explicit(&seq, 1, memory_order_acq_rel);
+}
+
+static int is_var(const char *name, size_t len)
+{
+	return name && len == VAR_LEN && memcmp(name, VAR, VAR_LEN) == 0;
+}
+
+__attribute__((constructor)) static void testname_init(void)
+{
+	const char *v;
+
+	if (getauxval(AT_SECURE))
+		return; /* inert: the shim does nothing at all */
+	sw_tls.guard++;
+	(void)REAL(setenv);
+	(void)REAL(putenv);
+	(void)REAL(unsetenv);
+	(void)REAL(clearenv);
+	v = getenv(VAR); /* before the program's threads exist */
+	if (v)
+		store(v);
+	sw_tls.guard--;
+}
+
+SW_EXPORT int setenv(const char *name, const char *value, int overwrite)
+{
+	int r = REAL(setenv)(name, value, overwrite);
+
+	/* overwrite=0 keeps a value that is there.  No getenv here: another
+	 * thread's setenv may be moving the array. */
+	if (r == 0 && is_var(name, name ? strlen(name) : 0) &&
+	    (overwrite || !atomic_load(&cur_set)))
+		store(value);
+	return r;
+}
+
+SW_EXPORT int putenv(char *string)
+{
+	int r = REAL(putenv)(string);
+	const char *eq;
+
+	/* r == 0: glibc accepted the string, so it is one. */
+	if (r != 0)
+		return r;
+	eq = strchr(string, '=');
+	if (is_var(string, eq ? (size_t)(eq - string) : strlen(string)))
+		store(eq ? eq + 1 : NULL); /* "NAME" alone removes it */
+	return r;
+}
+
+SW_EXPORT int unsetenv(const char *name)
+{
+	int r = REAL(unsetenv)(name);
+
+	if (r == 0 && is_var(name, strlen(name)))
+		store(NULL);
+	return r;
+}
+
+SW_EXPORT int clearenv(void)
+{
+	int r = REAL(clearenv)();
+
+	if (r == 0 && atomic_load(&cur_set))
+		store(NULL);
+	return r;
 }
 
 static void emit_test(const char *name, size_t len, uint64_t at_ns)
@@ -62,16 +165,27 @@ static void emit_test(const char *name, size_t len, uint64_t at_ns)
 void sw_test_note(uint64_t at_ns)
 {
 	struct sw_loop_slot *slot = sw_tls.slot;
-	const char *v;
+	char name[SW_MAX_STR];
+	uint32_t s1, s2;
 	uint64_t turn;
 	size_t n;
 
+	if (sw_likely(atomic_load_explicit(&seq, memory_order_acquire) ==
+		      atomic_load_explicit(&seen_seq, memory_order_relaxed)))
+		return; /* unchanged (never set: both 0) */
 	/* Another loop thread is writing the same news. */
 	if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire))
 		return;
-	v = getenv("PYTEST_CURRENT_TEST");
-	n = v ? id_len(v) : 0;
-	if (n == last_len && (n == 0 || memcmp(v, last, n) == 0))
+	s1 = atomic_load_explicit(&seq, memory_order_acquire);
+	if (s1 & 1)
+		goto out; /* a wrapper is copying: the next record will do */
+	n = atomic_load_explicit(&cur_len, memory_order_relaxed);
+	memcpy(name, cur, n);
+	s2 = atomic_load_explicit(&seq, memory_order_acquire);
+	if (s1 != s2)
+		goto out;
+	atomic_store_explicit(&seen_seq, s1, memory_order_relaxed);
+	if (n == last_len && memcmp(name, last, n) == 0)
 		goto out;
 	/* The test began before the turn that holds this record: stamp the
 	 * change no later than that turn's start, so the turn's stall and
@@ -83,7 +197,7 @@ void sw_test_note(uint64_t at_ns)
 		at_ns = turn;
 	if (at_ns < last_ns)
 		at_ns = last_ns;
-	memcpy(last, v ? v : "", n);
+	memcpy(last, name, n);
 	last_len = n;
 	last_ns = at_ns;
 	emit_test(last, n, at_ns);

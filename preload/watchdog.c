@@ -41,7 +41,9 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <link.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -67,9 +69,17 @@ static int have_proc; /* /proc/self is readable (watchdog thread only) */
 
 /* Per-slot state, touched by the watchdog thread only. */
 static struct {
-	uint32_t tid, turn_seq;
-	int fd_checked; /* check_sleeping_fd() found it asleep in this turn */
+	uint32_t tid, turn_seq, loop_id;
+	int fd_checked; /* the O_NONBLOCK check ran on a sleep in this turn */
+	/* The unwrapped system call it was last seen asleep in (nr -1:
+	 * none): reported when it ends (see report_sleep). */
+	long nr, arg1;
+	uint64_t pc, sp, first_ns, last_ns;
+	int nips;
+	uint64_t ips[32]; /* its scanned stack (scan_stack) */
 } seen[SW_MAX_LOOP_THREADS];
+
+static uint64_t tick_ns; /* the watchdog's interval */
 
 /* System calls whose first argument is an fd that the read/write/send/recv
  * wrappers leave untimed when the fd cache says it cannot sleep. */
@@ -96,44 +106,154 @@ static int is_fd_io_syscall(long nr)
 }
 
 /*
- * A loop thread is asleep in the kernel in a long turn, outside every
- * timed wrapper.  Usually a raw system call the shim does not see; but it
- * can also be a read, write, send or recv that its wrapper did not time
- * because the fd cache says the fd is a non-blocking socket or pipe
- * (core.h, sw_call_nosleep), after O_NONBLOCK was cleared where no
- * wrapper saw it: by another process sharing the open file description
- * (a child handed the same socket or pipe), or by a raw fcntl.
- * /proc/self/task/TID/syscall names the system call and its first
- * argument ("nr 0xarg1 ...").  If that is such an fd, the cache forgets
- * it: its next calls are looked up again and timed.  The stall at hand
- * is still reported, unexplained, and a note says why.
+ * What /proc/self/task/TID/syscall says: "running"; or the system call the
+ * thread is blocked in, "nr 0xarg1 ... 0xarg6 0xsp 0xpc"; or "-1 0xsp
+ * 0xpc" when blocked outside a call.  Returns 1 and fills nr, arg1, pc when
+ * it sleeps in a system call.  Raw system calls: the program may have
+ * closed or reused any fd, and this thread's calls are never wrapped.
  */
-static int check_sleeping_fd(uint32_t tid)
+static int sleeping_in(uint32_t tid, long *nr, long *arg1, uint64_t *pc,
+		       uint64_t *sp)
 {
-	char path[64], buf[256], note[256];
-	char *end;
-	long n, nr, fd;
-	int pfd;
+	char path[64], buf[256], *p, *end;
+	long n;
+	int pfd, i;
 
 	if (!have_proc)
-		return 1;
+		return 0;
 	snprintf(path, sizeof(path), "/proc/self/task/%u/syscall", tid);
 	pfd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (pfd < 0)
-		return 1;
+		return 0;
 	n = syscall(SYS_read, pfd, buf, sizeof(buf) - 1);
 	syscall(SYS_close, pfd);
 	if (n <= 0)
-		return 1;
+		return 0;
 	buf[n] = 0;
-	nr = strtol(buf, &end, 10); /* "running", or -1 outside a call */
-	if (end == buf)
-		return 0; /* running: look again at the next tick */
-	if (*end != ' ' || !is_fd_io_syscall(nr))
+	*nr = strtol(buf, &end, 10);
+	if (end == buf || *end != ' ' || *nr < 0)
+		return 0;
+	*arg1 = strtol(end + 1, NULL, 16);
+	/* sp and pc are the last two of the eight hex fields after nr. */
+	p = end;
+	for (i = 0; i < 6 && p; i++)
+		p = strchr(p + 1, ' ');
+	*sp = p ? strtoull(p + 1, NULL, 16) : 0;
+	p = p ? strchr(p + 1, ' ') : NULL;
+	*pc = p ? strtoull(p + 1, NULL, 16) : 0;
+	return 1;
+}
+
+/* ---- a scanned stack for a thread asleep in the kernel ------------------ */
+
+#define SCAN_WORDS 512 /* 4 KiB of stack above sp */
+#define SCAN_MAX   32  /* frames kept (seen[].ips) */
+
+struct xrange {
+	uint64_t lo, hi;
+};
+static struct xrange xr[256];
+static int nxr;
+
+static int collect_exec(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	int i;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; i < info->dlpi_phnum && nxr < 256; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			xr[nxr].lo = info->dlpi_addr + ph->p_vaddr;
+			xr[nxr].hi = xr[nxr].lo + ph->p_memsz;
+			nxr++;
+		}
+	}
+	return 0;
+}
+
+static int in_exec(uint64_t a)
+{
+	int i;
+
+	for (i = 0; i < nxr; i++)
+		if (a >= xr[i].lo && a < xr[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Read our own memory without faulting (the other thread's stack). */
+static int peek(uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+
+	return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid),
+		       &local, 1, &remote, 1, 0) == (long)len
+		   ? 0
+		   : -1;
+}
+
+/* Does the code just before `ret` end with a call instruction? */
+static int after_call(uint64_t ret)
+{
+	unsigned char b[7];
+
+	if (ret < 7 || peek(ret - 7, b, sizeof(b)) != 0)
+		return 0;
+	if (b[2] == 0xe8) /* call rel32 */
 		return 1;
-	fd = strtol(end + 1, NULL, 16);
-	if (fd < 0 || fd >= SW_FDC_SIZE || !sw_fdc_nosleep((int)fd))
+	if (b[5] == 0xff && (b[6] & 0x38) == 0x10) /* call *%reg */
 		return 1;
+	if (b[4] == 0xff && (b[5] & 0x38) == 0x10) /* call *disp8(%reg) */
+		return 1;
+	if (b[1] == 0xff && (b[2] & 0x38) == 0x10) /* call *disp32(...) */
+		return 1;
+	return 0;
+}
+
+/*
+ * The thread cannot be unwound from here (it is asleep in the kernel, and
+ * a signal would end its sleep with EINTR), so its stack is scanned: the
+ * words above its sp that point just after a call instruction in a loaded
+ * module's code are taken, innermost first, as its return addresses, as
+ * crash reporters do.  A scanned stack can hold stale frames; the report
+ * shows it as the call's stack all the same.
+ */
+static int scan_stack(uint64_t pc, uint64_t sp, uint64_t *ips, int max)
+{
+	uint64_t words[SCAN_WORDS];
+	int n = 0, i;
+
+	ips[n++] = pc;
+	nxr = 0;
+	sw_loader_enter();
+	SW_REAL(dl_iterate_phdr)(collect_exec, NULL);
+	sw_loader_leave();
+	if (!sp || peek(sp, words, sizeof(words)) != 0)
+		return n;
+	for (i = 0; i < SCAN_WORDS && n < max; i++)
+		if (in_exec(words[i]) && after_call(words[i]))
+			ips[n++] = words[i];
+	return n;
+}
+
+/*
+ * A loop thread asleep in I/O on an fd the cache calls non-blocking: a
+ * read, write, send or recv that its wrapper did not time (core.h,
+ * sw_call_nosleep) because O_NONBLOCK was cleared where no wrapper saw it,
+ * by another process sharing the open file description (a child handed
+ * the same socket or pipe) or by a raw fcntl.  The cache forgets the fd:
+ * its next calls are looked up again and timed.  The stall at hand is
+ * still reported, and a note says why.
+ */
+static void check_sleeping_fd(long nr, long fd)
+{
+	char note[256];
+
+	if (!is_fd_io_syscall(nr) || fd < 0 || fd >= SW_FDC_SIZE ||
+	    !sw_fdc_nosleep((int)fd))
+		return;
 	sw_fdc_forget((int)fd);
 	snprintf(note, sizeof(note),
 		 "fd %ld: a loop thread slept in I/O on it although it was "
@@ -141,7 +261,78 @@ static int check_sleeping_fd(uint32_t tid)
 		 "process?); its calls are timed from now on",
 		 fd);
 	sw_note(SW_NOTE_WARN, note);
-	return 1;
+}
+
+/* System calls whose first argument is an fd (for the event's fd). */
+static int first_arg_is_fd(long nr)
+{
+	switch (nr) {
+	case SYS_read:
+	case SYS_write:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_pread64:
+	case SYS_pwrite64:
+	case SYS_recvfrom:
+	case SYS_sendto:
+	case SYS_recvmsg:
+	case SYS_sendmsg:
+	case SYS_connect:
+	case SYS_accept4:
+	case SYS_accept:
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_flock:
+	case SYS_fcntl:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The loop thread of slot i was seen asleep in a system call that no
+ * wrapper timed, from first_ns to last_ns, during a long turn: one
+ * SW_EV_CALL event (call "unwrapped system call", the interrupted pc as
+ * its one-frame stack) for the report to name it.  Its length is what
+ * the watchdog saw, plus one tick.
+ */
+static void report_sleep(unsigned i)
+{
+	struct {
+		struct sw_rec_event ev;
+		uint64_t ips[SCAN_MAX];
+	} rec;
+	uint64_t dur;
+	int nips;
+
+	if (seen[i].nr < 0)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	nips = seen[i].nips;
+	memcpy(rec.ips, seen[i].ips, (size_t)nips * sizeof(uint64_t));
+	dur = seen[i].last_ns - seen[i].first_ns + tick_ns;
+	rec.ev.h.type = SW_REC_EVENT;
+	rec.ev.h.size = sizeof(rec);
+	rec.ev.start_ns = seen[i].first_ns;
+	rec.ev.duration_ns = dur;
+	rec.ev.total_ns = dur;
+	rec.ev.max_ns = dur;
+	rec.ev.count = 1;
+	rec.ev.tid = seen[i].tid;
+	rec.ev.loop_id = seen[i].loop_id;
+	rec.ev.turn_seq = seen[i].turn_seq;
+	rec.ev.kind = SW_EV_CALL;
+	rec.ev.call = SW_CALL_UNWRAPPED_SYSCALL;
+	rec.ev.fd = first_arg_is_fd(seen[i].nr) ? (int32_t)seen[i].arg1 : -1;
+	rec.ev.fd_kind = rec.ev.fd >= 0 ? SW_FD_UNKNOWN : SW_FD_NONE;
+	rec.ev.ev_flags = SW_EVF_SIGNAL_FRAME;
+	rec.ev.nips = (uint16_t)nips;
+	rec.ev.h.size = (uint32_t)(sizeof(rec.ev) + (size_t)nips * 8);
+	sw_emit(&rec, rec.ev.h.size);
+	seen[i].nr = -1;
 }
 
 static void scan(uint64_t now)
@@ -152,24 +343,61 @@ static void scan(uint64_t now)
 	for (i = 0; i < used; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
 		uint32_t tid = atomic_load_explicit(&slot->tid, RLX), seq;
-		uint64_t start;
+		uint64_t start, pc, sp;
+		long nr, arg1;
 
-		if (!tid)
-			continue;
 		start = atomic_load_explicit(&slot->turn_start_ns,
 					     memory_order_acquire);
-		if (!start || now <= start || now - start <= threshold)
-			continue;
-		if (atomic_load_explicit(&slot->in_wrapper, RLX))
-			continue;
 		seq = atomic_load_explicit(&slot->turn_seq, RLX);
 		if (seen[i].tid != tid || seen[i].turn_seq != seq) {
+			report_sleep(i); /* that turn is over */
 			seen[i].tid = tid;
 			seen[i].turn_seq = seq;
+			seen[i].loop_id =
+			    atomic_load_explicit(&slot->loop_id, RLX);
 			seen[i].fd_checked = 0;
 		}
-		if (!seen[i].fd_checked)
-			seen[i].fd_checked = check_sleeping_fd(tid);
+		if (!tid || !start || now <= start ||
+		    now - start <= threshold ||
+		    atomic_load_explicit(&slot->in_wrapper, RLX)) {
+			report_sleep(i);
+			continue;
+		}
+		if (!sleeping_in(tid, &nr, &arg1, &pc, &sp)) {
+			report_sleep(i); /* running again */
+			continue;
+		}
+		/* Still the same turn, outside every wrapper? */
+		if (atomic_load_explicit(&slot->turn_seq, RLX) != seq ||
+		    atomic_load_explicit(&slot->in_wrapper, RLX))
+			continue;
+		if (!seen[i].fd_checked) {
+			seen[i].fd_checked = 1;
+			check_sleeping_fd(nr, arg1);
+		}
+		if (seen[i].nr == nr && seen[i].arg1 == arg1 &&
+		    seen[i].pc == pc) {
+			seen[i].last_ns = now;
+			continue;
+		}
+		report_sleep(i);
+		/* Its stack now, while it sleeps; kept only if it still sleeps
+		 * in the same call afterwards (else the words may be torn). */
+		seen[i].nips = scan_stack(pc, sp, seen[i].ips, SCAN_MAX);
+		{
+			long nr2, arg2;
+			uint64_t pc2, sp2;
+
+			if (!sleeping_in(tid, &nr2, &arg2, &pc2, &sp2) ||
+			    nr2 != nr || pc2 != pc || sp2 != sp)
+				seen[i].nips = pc ? 1 : 0;
+		}
+		seen[i].ips[0] = pc;
+		seen[i].nr = nr;
+		seen[i].arg1 = arg1;
+		seen[i].pc = pc;
+		seen[i].sp = sp;
+		seen[i].first_ns = seen[i].last_ns = now;
 	}
 }
 
@@ -201,9 +429,12 @@ static void *watchdog_main(void *arg)
 	unsigned gen = (unsigned)(uintptr_t)arg;
 	uint64_t interval, heartbeat, last_beat, now, next;
 	struct timespec ts;
+	unsigned i;
 	long fd;
 
 	sw_tls.guard = 1; /* for life: nothing this thread does is wrapped */
+	for (i = 0; i < SW_MAX_LOOP_THREADS; i++)
+		seen[i].nr = -1;
 	fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/stat",
 		     O_RDONLY | O_CLOEXEC);
 	have_proc = fd >= 0;
@@ -218,6 +449,7 @@ static void *watchdog_main(void *arg)
 		interval = MIN_TICK_NS;
 	if (interval > MAX_TICK_NS)
 		interval = MAX_TICK_NS;
+	tick_ns = interval;
 	last_beat = sw_now_ns();
 	next = last_beat + interval;
 	for (;;) {
@@ -302,22 +534,36 @@ void sw_watchdog_stop(void)
 	uint64_t deadline;
 	struct timespec ms = {0, 1000000};
 
-	atomic_store(&wd_stop, 1);
+	if (atomic_exchange(&wd_stop, 1))
+		goto out; /* stopped already (the destructors call twice) */
 	/* Dekker with watchdog_main's busy/stop (both seq_cst). */
 	if (atomic_load(&wd_started)) {
 		deadline = sw_now_ns() + 100000000ull;
 		while (atomic_load(&wd_busy) && sw_now_ns() < deadline)
 			SW_REAL(nanosleep)(&ms, NULL);
+		/* The thread is parked for good: report the sleeps it was
+		 * still watching (their turns ended just before exit). */
+		if (!atomic_load(&wd_busy) && sw_writer_active()) {
+			unsigned i, used = sw_loop_slots_used();
+
+			for (i = 0; i < used; i++)
+				report_sleep(i);
+		}
 	}
+out:
 	sw_sampler_stop();
 }
 
 void sw_watchdog_atfork_child(void)
 {
+	unsigned i;
+
 	atomic_fetch_add(&wd_gen, 1);
 	atomic_store(&wd_busy, 0);
 	atomic_store(&wd_started, 0);
 	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < SW_MAX_LOOP_THREADS; i++)
+		seen[i].nr = -1;
 	sw_sampler_atfork_child();
 }
 

@@ -23,6 +23,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 
 /* With optimisation glibc's headers make fwrite_unlocked a macro (and a
  * few puts extern inline functions, which a definition here may follow). */
@@ -70,9 +71,11 @@ STDIO_REAL_LIST(STDIO_REAL_DEFINE)
 					      (void **)&real_##name, #name))
 
 /* Resolve everything now, so that no later call (a host's signal handler
- * that prints) runs dlsym.  Harmless when the shim is inert. */
+ * that prints) runs dlsym. */
 __attribute__((constructor)) static void stdio_real_init(void)
 {
+	if (getauxval(AT_SECURE))
+		return; /* inert: the shim does nothing at all */
 	sw_tls.guard++;
 #define STDIO_REAL_RESOLVE(name) (void)REAL(name);
 	STDIO_REAL_LIST(STDIO_REAL_RESOLVE)

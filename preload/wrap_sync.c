@@ -40,7 +40,9 @@ static inline int sem_try(sem_t *sem, int *result)
 			return r_;                                 \
 		if (!sw_call_begin_slow(&c_))                      \
 			return real_call;                          \
-		r_ = real_call;                                    \
+		do                                                 \
+			r_ = real_call;                            \
+		while (sw_call_interrupted(&c_, call, r_));        \
 		sw_call_end(&c_, call, -1, SW_CAP_YES, SW_CALLER); \
 		return r_;                                         \
 	} while (0)

@@ -44,6 +44,10 @@ libs="$(pkg-config --libs libdw 2>/dev/null || echo -ldw) -lelf -lm -lstdc++ \
 	$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
 
 mkdir -p "$out/obj" "$out/corpus"
+make --no-print-directory -s build/gen/profile.pb-c.c
+fleet_pkgs="libprotobuf-c zlib ncursesw libmicrohttpd"
+cflags="$cflags -Ibuild/gen $(pkg-config --cflags $fleet_pkgs 2>/dev/null)"
+libs="$libs $(pkg-config --libs $fleet_pkgs 2>/dev/null)"
 objs=""
 for src in analyzer/*.c; do
 	[ "$src" = analyzer/main.c ] && continue
@@ -59,6 +63,9 @@ done
 make --no-print-directory -s build/analyzer/html_assets.c
 $CC_FUZZ $cflags -c -o "$out/obj/html_assets.o" build/analyzer/html_assets.c
 objs="$objs $out/obj/html_assets.o"
+# pprof's generated protobuf code (the Makefile runs protoc-c).
+$CC_FUZZ $cflags -c -o "$out/obj/profile.pb-c.o" build/gen/profile.pb-c.c
+objs="$objs $out/obj/profile.pb-c.o"
 $CC_FUZZ $cflags -fsanitize=fuzzer -o "$out/fuzz_trace" \
 	tests/fuzz/fuzz_trace.c $objs $libs
 

@@ -177,7 +177,9 @@ START_TEST(test_c_spin)
 	if (!stall_cpu_frame(rep, stall, "spin_in_callback"))
 		sw_t_dump("report", rep);
 	ck_assert_ptr_nonnull(stall_cpu_frame(rep, stall, "spin_in_callback"));
-	ck_assert_int_ge(sampled, 150 * MS);
+	/* Samples are ticks of the thread's CPU clock: on a loaded machine
+	 * the thread gets less CPU than the stall's wall time. */
+	ck_assert_int_ge(sampled, 80 * MS);
 	json_decref(rep);
 }
 END_TEST
@@ -229,7 +231,8 @@ static void python_burn(const char *python)
 	ck_assert_msg(
 	    eval || burn,
 	    "no eval frame (nor the Python frame it ran) in the samples");
-	ck_assert_int_ge(sampled, 150 * MS);
+	/* CPU-clock ticks: less than the wall time on a loaded machine. */
+	ck_assert_int_ge(sampled, 80 * MS);
 	json_decref(rep);
 }
 

@@ -72,7 +72,9 @@ START_TEST(test_pages_render_without_warnings)
 		out = sw_t_slurp(page, NULL);
 		ck_assert_ptr_nonnull(out);
 		{
-			char *th = strstr(out, "\n.TH ");
+			char *th = !strncmp(out, ".TH ", 4)
+				       ? out - 1
+				       : strstr(out, "\n.TH ");
 			char name[256], sect[16];
 
 			ck_assert_msg(th, "%s: no .TH line", page);
@@ -97,7 +99,8 @@ END_TEST
 
 /*
  * The long options a --help text lists: lines of the form
- * "  -f, --format FMT ..." or "      --no-symbols ...".
+ * "  -f, --format FMT ..." or "      --no-symbols ...".  A line indented
+ * deeper continues the text of the option above it.
  */
 static size_t help_options(const char *help, char opts[][64], size_t max)
 {
@@ -109,6 +112,10 @@ static size_t help_options(const char *help, char opts[][64], size_t max)
 
 		while (*p == ' ')
 			p++;
+		if (p - line > 8) {
+			line = end ? end + 1 : NULL;
+			continue;
+		}
 		if (p > line && p[0] == '-' && p[1] != '-' &&
 		    isalnum((unsigned char)p[1]) && p[2] == ',' && p[3] == ' ')
 			p += 4;

@@ -134,7 +134,7 @@ START_TEST(pytest_fails_the_blocking_test_only)
 	    marker_line("tests/progs/suites/pytest/shop.py", "BLOCKING-LINE"));
 	ck_assert_msg(strstr(out, ann), "want %s in: %s", ann, out);
 	ck_assert_msg(strstr(out, "::error file=test_shop.py,line=") &&
-			  strstr(out, "in test test_shop.py::test_checkout_"
+			  strstr(out, "in test test_shop.py%3A%3Atest_checkout_"
 				      "total::"),
 		      "no annotation at the test: %s", out);
 	free(out);
@@ -144,8 +144,9 @@ START_TEST(pytest_fails_the_blocking_test_only)
 	    place, sizeof(place), "shop.py:%d",
 	    marker_line("tests/progs/suites/pytest/shop.py", "BLOCKING-LINE"));
 	assert_one_failure(fails, "test_shop.py::test_checkout_total", place);
-	ck_assert_msg(atoi(fails) >= 2, "the tests that ran on a loop: %s",
-		      fails);
+	/* the shim notes a test when something happened in it, so quiet
+	 * tests may have no testcase; at least the stalled one has */
+	ck_assert_msg(atoi(fails) >= 1, "no testcase: %s", fails);
 	free(fails);
 	snprintf(xml, sizeof(xml), "%s/out", dir);
 	assert_json_test(xml, "test_checkout_total");
@@ -232,12 +233,11 @@ START_TEST(jest_fails_the_busy_test_only)
 	free(out);
 	snprintf(xml, sizeof(xml), "%s/j.xml", dir);
 	fails = junit_failures(xml);
-	/* Jest's own start-up may stall the loop outside any test (that
-	 * case is the loop's); of the tests, only the busy one fails */
-	ck_assert_msg(sw_t_count_lines(fails, "cart.test.js") == 1 &&
-			  strstr(fails, "cart.js:") &&
+	/* Jest's own start-up (loading the test file's modules) may stall
+	 * the loop too; the busy test fails at cart.js, the other not */
+	ck_assert_msg(strstr(fails, "in busy (cart.js:") &&
 			  !strstr(fails, "adds prices"),
-		      "want one failing test, at cart.js: %s", fails);
+		      "want the busy test failing at cart.js: %s", fails);
 	free(fails);
 }
 END_TEST

@@ -102,13 +102,18 @@ START_TEST(no_event_loop_is_not_a_pass)
 	int rc;
 
 	rc = sw_t_sh(&out,
-		     "cd '%s' && '%s' gate -q --max-stall 100ms -- sh -c 'echo "
-		     "hi; exit 0'",
+		     "cd '%s' && '%s' gate -q --max-stall 100ms --junit j.xml "
+		     "-- sh -c 'echo hi; exit 0'",
 		     dir, SW);
 	ck_assert_msg(rc == 1 &&
 			  sw_t_count_lines(out, "no event loop seen") == 1 &&
 			  strstr(out, "--allow-no-loop"),
 		      "rc %d: %s", rc, out);
+	free(out);
+	/* and CI sees a failure there, not zero tests */
+	rc = sw_t_sh(&out, "grep -c '<failure type=\"no-loop\"' '%s/j.xml'",
+		     dir);
+	ck_assert_msg(rc == 0 && atoi(out) == 1, "JUnit: %s", out);
 	free(out);
 	rc =
 	    sw_t_sh(&out,

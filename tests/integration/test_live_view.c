@@ -3,8 +3,9 @@
  * real aiohttp service and a C epoll loop, each stalling periodically
  * under the shim; `top --once` names the running loop and the planted
  * place, and forgets the process once it exits.  The interactive view is
- * driven through tmux: it draws the loop, re-sorts on a key, survives the
- * service exiting and quits on `q`.
+ * driven through tmux: it picks up a service that starts after it, draws
+ * its loop, re-sorts on a key, survives the service exiting and quits on
+ * `q`.
  */
 #include <check.h>
 #include <signal.h>
@@ -118,7 +119,7 @@ START_TEST(top_once_names_c_epoll_loop_and_place)
 		 sw_t_build("tests/progs/epoll_sleep"));
 	pid = start_service(dir, cmd);
 	out =
-	    top_until(dir, "slow_callback (epoll_sleep.c:24)", "epoll_sleep/1");
+	    top_until(dir, "nanosleep ← slow_callback", "epoll_sleep/1");
 	ck_assert_ptr_nonnull(row_of(out, pid));
 	free(out);
 	stop_service(pid);
@@ -151,7 +152,7 @@ static char *pane_until(const char *sock, const char *needle)
 	return NULL;
 }
 
-START_TEST(top_interactive_sorts_survives_exit_and_quits)
+START_TEST(top_interactive_follows_start_and_exit_sorts_and_quits)
 {
 	const char *dir = sw_t_tmpdir("live-tmux");
 	char cmd[4200], sock[64], *out;
@@ -164,14 +165,16 @@ START_TEST(top_interactive_sorts_survives_exit_and_quits)
 	snprintf(sock, sizeof(sock), "swtest%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "'%s' 400 120",
 		 sw_t_build("tests/progs/epoll_sleep"));
+	/* top first, on an empty directory; the service starts later */
+	if (sw_t_sh(&out,
+		    "TERM=xterm tmux -L '%s' -f /dev/null new-session -d -s "
+		    "swtop -x 200 -y 40 \"'%s' top '%s'\" 2>&1",
+		    sock, SW, dir) != 0)
+		ck_abort_msg("tmux cannot start a session: %s", out);
+	free(out);
+	free(pane_until(sock, "no traced process is running"));
 	pid = start_service(dir, cmd);
-	ck_assert_int_eq(sw_t_sh(NULL,
-				 "TERM=xterm tmux -L '%s' -f /dev/null "
-				 "new-session -d -s swtop -x 200 -y 40 "
-				 "\"'%s' top '%s'\"",
-				 sock, SW, dir),
-			 0);
-	out = pane_until(sock, "slow_callback (epoll_sleep.c:24)");
+	out = pane_until(sock, "nanosleep ← slow_callback");
 	ck_assert_ptr_nonnull(strstr(out, "TURNS/s"));
 	ck_assert_ptr_nonnull(strstr(out, "q quit"));
 	ck_assert_ptr_nonnull(strstr(out, "[sorted by stalls]"));
@@ -218,7 +221,8 @@ Suite *sw_suite_live_view(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, top_once_names_aiohttp_loop_and_place);
 	tcase_add_test(tc, top_once_names_c_epoll_loop_and_place);
-	tcase_add_test(tc, top_interactive_sorts_survives_exit_and_quits);
+	tcase_add_test(tc,
+		       top_interactive_follows_start_and_exit_sorts_and_quits);
 	tcase_add_test(tc, top_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;

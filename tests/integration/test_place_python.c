@@ -170,6 +170,47 @@ START_TEST(clean_service_under_load_reads_no_stall)
 }
 END_TEST
 
+/* --app and --not-app move the place; a bad --stacks is a usage error. */
+START_TEST(app_options_move_the_place)
+{
+	char tdir[4200], extra[200], *out = NULL;
+	const char *dir, *file;
+	json_t *rep, *site;
+	int rc;
+
+	if (!sw_t_have(PY) || !have_module("requests")) {
+		sw_t_skip("Debian's python3 with requests is not installed");
+		return;
+	}
+	dir = run_mode("requests");
+	snprintf(tdir, sizeof(tdir), "%s/t", dir);
+	/* requests counted as the program's own: the place moves into it */
+	snprintf(extra, sizeof(extra), "--app '*/requests/*'");
+	rep = sw_t_report(tdir, extra);
+	ck_assert_ptr_nonnull(rep);
+	site = json_array_get(json_object_get(rep, "sites"), 0);
+	file = json_string_value(
+	    json_object_get(json_object_get(site, "place"), "file"));
+	if (!file || !strstr(file, "/requests/"))
+		sw_t_dump("site", site);
+	ck_assert_ptr_nonnull(file);
+	ck_assert_ptr_nonnull(strstr(file, "/requests/"));
+	json_decref(rep);
+	/* the service's own file not counted: nothing is in app */
+	rep = sw_t_report(tdir, "--not-app '*place_app.py'");
+	ck_assert_ptr_nonnull(rep);
+	site = json_array_get(json_object_get(rep, "sites"), 0);
+	ck_assert(json_is_false(
+	    json_object_get(json_object_get(site, "place"), "in_app")));
+	json_decref(rep);
+	rc = sw_t_sh(&out, "'%s' report --stacks many '%s'",
+		     sw_t_build("stallwatch"), tdir);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_int_eq(sw_t_count_lines(out, "stallwatch: "), 1);
+	free(out);
+}
+END_TEST
+
 Suite *sw_suite_place_python(void)
 {
 	Suite *s = suite_create("place_python");
@@ -179,6 +220,7 @@ Suite *sw_suite_place_python(void)
 	tcase_add_loop_test(tc, planted_stall_is_named_at_its_line, 0,
 			    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, clean_service_under_load_reads_no_stall);
+	tcase_add_test(tc, app_options_move_the_place);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,8 @@
  *   syscall_write          syscall(SYS_write) of 1 MiB to stderr;
  *   syscall_futex          syscall(SYS_futex, FUTEX_WAIT) timing out after
  *                          300 ms;
+ *   syscall_loop           the loop itself waits with syscall(SYS_epoll_wait)
+ *                          and the callback sleeps 300 ms with nanosleep;
  *   none                   no stall.
  *
  * Then the loop runs a few more turns and the process ends by END:
@@ -99,6 +101,20 @@ __attribute__((noinline)) static void raw_futex_wait(void)
 	syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 }
 
+__attribute__((noinline)) static void named_nanosleep(void)
+{
+	struct timespec ts = {0, 300000000};
+
+	nanosleep(&ts, NULL);
+}
+
+static int wait_loop(const char *mode, int ep, struct epoll_event *ev)
+{
+	if (!strcmp(mode, "syscall_loop"))
+		return (int)syscall(SYS_epoll_wait, ep, ev, 1, 1000);
+	return epoll_wait(ep, ev, 1, 1000);
+}
+
 static void on_timer(const char *mode, int turn)
 {
 	if (turn != 3)
@@ -117,6 +133,8 @@ static void on_timer(const char *mode, int turn)
 		raw_write();
 	else if (!strcmp(mode, "syscall_futex"))
 		raw_futex_wait();
+	else if (!strcmp(mode, "syscall_loop"))
+		named_nanosleep();
 }
 
 int main(int argc, char **argv)
@@ -137,7 +155,7 @@ int main(int argc, char **argv)
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) != 0)
 		return 2;
 	for (turn = 0; turn < TURNS; turn++) {
-		if (epoll_wait(ep, &ev, 1, 1000) != 1)
+		if (wait_loop(mode, ep, &ev) != 1)
 			return 2;
 		if (read(tfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			return 2;

@@ -187,7 +187,7 @@ START_TEST(exposition_is_valid_and_exact)
 	ck_assert_ptr_nonnull(
 	    strstr(out, "process=\"we\\\"b\\\\x\",pid=\"777\",loop=\"1\""));
 	ck_assert_ptr_nonnull(strstr(out, "kind=\"blocking-call\",place=\""
-					  "handler0 (/app/web.py:1)\"} 0.3\n"));
+					  "handler0 (web.py:1) → read\"} 0.3\n"));
 	free(copy);
 	free(out);
 }
@@ -206,7 +206,7 @@ START_TEST(places_are_bounded)
 					       "total{"),
 			 2);
 	ck_assert_ptr_nonnull(
-	    strstr(out, "place=\"handler0 (/app/web.py:1)\"} 0.3\n"));
+	    strstr(out, "place=\"handler0 (web.py:1) → read\"} 0.3\n"));
 	ck_assert_ptr_nonnull(strstr(out, "place=\"other\"} 0.3\n"));
 	free(out);
 	ck_assert_int_eq(sw_t_sh(&out, "'%s' metrics --places x '%s' 2>&1",

@@ -408,12 +408,13 @@ START_TEST(gate_max_stall_names_file_line)
 {
 	char *out;
 	int rc = gate(&out, "--max-stall", "100ms", NULL, NULL, NULL);
-	const char *first =
-	    HOSTILE_PY ":7: error: event loop stalled 260.0 ms (budget "
-		       "100.0 ms): blocking call clock_nanosleep in "
-		       "block</script>() (pid 4242 python3 <img src=x "
-		       "onerror=alert(1)>.py \"q\" '??[31m; </script><b>x, "
-		       "thread 4243)\n";
+	const char *first = HOSTILE_PY
+	    ":7: error: event loop stalled 260.0 ms (budget "
+	    "100.0 ms): blocking call clock_nanosleep in "
+	    "block</script> (<img src=x onerror=alert(1)>.py:7) "
+	    "\xe2\x86\x92 clock_nanosleep (pid 4242 python3 <img src=x "
+	    "onerror=alert(1)>.py \"q\" '??[31m; </script><b>x, "
+	    "thread 4243)\n";
 
 	ck_assert_msg(rc == 1, "rc %d: %s", rc, out);
 	ck_assert_msg(!strncmp(out, first, strlen(first)), "%s", out);
@@ -491,10 +492,13 @@ START_TEST(gate_blocking_budgets)
 	int rc = gate(&out, "--no-blocking", NULL, NULL, NULL, NULL);
 
 	ck_assert_msg(rc == 1, "rc %d: %s", rc, out);
-	ck_assert_msg(strstr(out, HOSTILE_PY
-			     ":7: error: blocking call clock_nanosleep in "
-			     "block</script>() on the event loop (pid 4242"),
-		      "%s", out);
+	ck_assert_msg(
+	    strstr(out, HOSTILE_PY
+		   ":7: error: blocking call clock_nanosleep in "
+		   "block</script> (<img src=x onerror=alert(1)>.py:7) "
+		   "\xe2\x86\x92 clock_nanosleep on the event loop (pid "
+		   "4242"),
+	    "%s", out);
 	ck_assert_msg(
 	    strstr(out,
 		   "/app/config.py:20: error: blocking call read on a regular "
@@ -506,11 +510,14 @@ START_TEST(gate_blocking_budgets)
 	free(out);
 	rc = gate(&out, "--max-blocking", "100ms", NULL, NULL, NULL);
 	ck_assert_msg(rc == 1, "rc %d: %s", rc, out);
-	ck_assert_msg(strstr(out, HOSTILE_PY
-			     ":7: error: blocking call clock_nanosleep in "
-			     "block</script>() took 250.3 ms on the event loop "
-			     "(budget 100.0 ms) (pid 4242"),
-		      "%s", out);
+	ck_assert_msg(
+	    strstr(
+		out, HOSTILE_PY
+		":7: error: blocking call clock_nanosleep in "
+		"block</script> (<img src=x onerror=alert(1)>.py:7) "
+		"\xe2\x86\x92 clock_nanosleep took 250.3 ms on the event loop "
+		"(budget 100.0 ms) (pid 4242"),
+	    "%s", out);
 	ck_assert_msg(strstr(out, "FAILED: 1 violation (max-blocking 1)"), "%s",
 		      out);
 	free(out);
@@ -523,7 +530,8 @@ START_TEST(gate_blocking_budgets)
 		strstr(out,
 		       "event loop lag p99 5.0 ms over budget 1.0 ms "
 		       "(100 turns, max 260.0 ms; longest stall: blocking call "
-		       "clock_nanosleep in block</script>())"),
+		       "clock_nanosleep in block</script> (<img src=x "
+		       "onerror=alert(1)>.py:7) \xe2\x86\x92 clock_nanosleep)"),
 	    "rc %d: %s", rc, out);
 	free(out);
 }

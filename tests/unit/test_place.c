@@ -58,11 +58,35 @@ START_TEST(python_stdlib_and_packages_are_not_app)
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
 	f = py("get", "/venv/lib/python3.12/site-packages/requests/api.py", 73);
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
+	f = py("main", "/home/ann/lib/python3-tools/main.py", 3);
+	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 1);
 	f = py("_find_and_load", "<frozen importlib._bootstrap>", 1);
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
-	/* The interpreter's own native frames are not the program's. */
+	/* The interpreter's own native frames are not the program's, nor
+	 * its libraries and installed extensions; the program's own C
+	 * extension is. */
 	f = nat("_PyEval_EvalFrameDefault", "/usr/bin/python3.11");
 	ck_assert_int_eq(sw_frame_in_app(&f, &ctx), 0);
+	{
+		struct sw_app_ctx pyenv = {
+		    .main_module =
+			"/root/.pyenv/versions/3.12.1/bin/python3.12",
+		    .runtime = 1};
+
+		f = nat(
+		    "_PyEval_EvalFrameDefault",
+		    "/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0");
+		ck_assert_int_eq(sw_frame_in_app(&f, &pyenv), 0);
+		f = nat("_json_scanner",
+			"/root/.pyenv/versions/3.12.1/lib/python3.12/"
+			"lib-dynload/_json.cpython-312-x86_64-linux-gnu.so");
+		ck_assert_int_eq(sw_frame_in_app(&f, &pyenv), 0);
+		f = nat("loop_run", "/venv/lib/python3.12/site-packages/uvloop/"
+				    "loop.cpython-312-x86_64-linux-gnu.so");
+		ck_assert_int_eq(sw_frame_in_app(&f, &pyenv), 0);
+		f = nat("fast_checksum", "/srv/shop/_speedups.so");
+		ck_assert_int_eq(sw_frame_in_app(&f, &pyenv), 1);
+	}
 }
 END_TEST
 

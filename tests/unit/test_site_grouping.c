@@ -200,6 +200,14 @@ START_TEST(test_exit_and_dropped_reach_the_report)
 	ck_assert_uint_eq(rep.processes[0].dropped_bytes, 5u << 20);
 	ck_assert_uint_eq(rep.processes[0].rotations, 2);
 	ck_assert_str_eq(rep.processes[0].name, "python3");
+	{
+		size_t k, n = 0;
+
+		for (k = 0; k < rep.nnotes; k++)
+			n += strstr(rep.notes[k], "dropped 5242880 bytes") &&
+			     strstr(rep.notes[k], "2 rotations");
+		ck_assert_uint_eq(n, 1);
+	}
 	ck_assert_uint_eq(rep.nstalls, 2);
 	ck_assert_str_eq(rep.stalls[0].test,
 			 "tests/test_shop.py::test_checkout");
@@ -213,6 +221,134 @@ START_TEST(test_exit_and_dropped_reach_the_report)
 }
 END_TEST
 
+START_TEST(rotated_parts_of_a_process_share_python_names)
+{
+	const char *dir = sw_t_tmpdir("group5");
+	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
+				  {2, 30, SW_PYF_ENTRY, 0}};
+	static const char cmd[] = "python3\0/srv/shop/app.py";
+	char path[4096];
+	struct sw_report rep;
+	struct tb b;
+	size_t i, n = 0;
+
+	/* the older part, kept as .swtrace.1: it named the code */
+	begin_python(&b, 204);
+	tb_loop(&b, 2, 204, 1100000000ull, "python3");
+	sample(&b, 204, 2, 2000000000ull, a, 2);
+	tb_stall(&b, 204, 1, 2, 1950000000ull, 100000000ull);
+	snprintf(path, sizeof(path), "%s/python3.204.swtrace.1", dir);
+	ck_assert_int_eq(tb_write(&b, path), 0);
+	tb_free(&b);
+	/* the newer part stands alone but for the code names */
+	tb_begin(&b, 204, cmd, sizeof(cmd), "python3");
+	tb_module(&b, "/nonexistent/python3", 0, 0x400000, &seg, 1, NULL, 0,
+		  SW_MOD_MAIN);
+	tb_loop(&b, 1, 204, 1000000000ull, "python3");
+	tb_dropped(&b, 2500000000ull, 4096, 1000000000ull, 2400000000ull, 1);
+	sample(&b, 204, 6, 2600000000ull, a, 2);
+	tb_stall(&b, 204, 1, 6, 2550000000ull, 100000000ull);
+	tb_end(&b, 3000000000ull);
+	snprintf(path, sizeof(path), "%s/python3.204.swtrace", dir);
+	ck_assert_int_eq(tb_write(&b, path), 0);
+	tb_free(&b);
+
+	ck_assert_int_eq(load(dir, &rep), 0);
+	/* one process: the older part's loop 2 (ended before the rotation)
+	 * and its stall join it */
+	ck_assert_uint_eq(rep.nprocesses, 1);
+	ck_assert_uint_eq(rep.processes[0].nloops, 2);
+	ck_assert_uint_eq(rep.nstalls, 2);
+	ck_assert_uint_eq(rep.stalls[0].process, 0);
+	ck_assert_uint_eq(rep.processes[0].loops[rep.stalls[0].loop].loop_id,
+			  1);
+	ck_assert_uint_eq(rep.processes[0].loops[rep.stalls[1].loop].loop_id,
+			  1);
+	ck_assert_int_eq(rep.events[0].stall, 0);
+	ck_assert_int_eq(rep.events[1].stall, 1);
+	ck_assert_uint_eq(rep.events[1].process, 0);
+	ck_assert(rep.processes[0].clean_exit);
+	ck_assert_uint_eq(rep.nsites, 1);
+	ck_assert_uint_eq(rep.sites[0].count, 2);
+	ck_assert_str_eq(rep.sites[0].place.function, "burn");
+	for (i = 0; i < rep.nnotes; i++)
+		n += strstr(rep.notes[i], "rotated") != NULL;
+	ck_assert_uint_eq(n, 1);
+	sw_report_free(&rep);
+}
+END_TEST
+
+/* Run the text writer into a string. */
+static char *text_of(const struct sw_report *rep, size_t stacks)
+{
+	struct sw_text_opts o = {.color = 0, .stacks = stacks};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(sw_write_text_opts(rep, m, &o), 0);
+	fclose(m);
+	return buf;
+}
+
+START_TEST(text_reads_no_stall_and_brief_calls_go_to_also_seen)
+{
+	const char *dir = sw_t_tmpdir("group4");
+	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
+				  {2, 30, SW_PYF_ENTRY, 0}};
+	struct tb_ev e = {.kind = SW_EV_CALL,
+			  .call = SW_CALL_READ,
+			  .tid = 203,
+			  .loop_id = 1,
+			  .turn_seq = 9,
+			  .start_ns = 2000000000ull,
+			  .duration_ns = 12000000,
+			  .ips = stack,
+			  .nips = 3};
+	char path[4096], *text;
+	struct sw_report rep;
+	struct tb b;
+
+	begin_python(&b, 203);
+	/* A short read outside the program's code that stalled nothing
+	 * (the interpreter reading at start-up), and one in the program's
+	 * own function. */
+	tb_event(&b, &e);
+	e.start_ns = 2100000000ull;
+	e.py = a;
+	e.npy = 2;
+	e.turn_seq = 10;
+	tb_event(&b, &e);
+	e.start_ns = 2200000000ull;
+	e.py = a;
+	e.npy = 1;
+	tb_event(&b, &e);
+	tb_end(&b, 3000000000ull);
+	snprintf(path, sizeof(path), "%s/python3.203.swtrace", dir);
+	ck_assert_int_eq(tb_write(&b, path), 0);
+	tb_free(&b);
+
+	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_uint_eq(rep.nstalls, 0);
+	ck_assert_uint_eq(rep.nsites, 2);
+	text = text_of(&rep, 1);
+	ck_assert_ptr_nonnull(strstr(text, "\n\nno stall: "));
+	ck_assert_ptr_nonnull(strstr(text, "Sites by total time (1)"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "#1 blocking-call burn (app.py:10)"));
+	ck_assert_ptr_nonnull(strstr(text, "Also seen"));
+	/* the site in burn has two stacks: one shown, one more on request */
+	ck_assert_ptr_nonnull(strstr(text, "1 more stack (--stacks N)"));
+	free(text);
+	text = text_of(&rep, 5);
+	ck_assert_ptr_nonnull(strstr(text, "stack 2 of 2"));
+	ck_assert_ptr_null(strstr(text, "more stack"));
+	free(text);
+	sw_report_free(&rep);
+}
+END_TEST
+
 Suite *sw_suite_site_grouping(void)
 {
 	Suite *s = suite_create("site_grouping");
@@ -221,6 +357,8 @@ Suite *sw_suite_site_grouping(void)
 	tcase_add_test(tc, cpu_burn_in_one_function_is_one_site);
 	tcase_add_test(tc, cpu_before_first_sample_is_explained);
 	tcase_add_test(tc, test_exit_and_dropped_reach_the_report);
+	tcase_add_test(tc, text_reads_no_stall_and_brief_calls_go_to_also_seen);
+	tcase_add_test(tc, rotated_parts_of_a_process_share_python_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

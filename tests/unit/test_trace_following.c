@@ -3,10 +3,12 @@
  * record cut in the middle of its write is left for the next poll (not an
  * error), the next poll resumes at that offset and decodes it, every
  * heartbeat is kept for windows, events get their place, an end record
- * ends the process, and a corrupt record stops following without a crash.
- * The trace names the test's own pid, so the process counts as running.
+ * ends the process, a corrupt record stops following without a crash, and
+ * a pid now held by a process that started after the trace's is not
+ * taken for the traced process.  The traces name the test's own pid.
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,20 @@ static uint64_t base(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
 	       10000000000ull;
+}
+
+/* The trace's process record says the shim started now: top checks
+ * that the pid was not reused by a later process. */
+static void started_now(struct tb *b)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	memcpy(b->buf + sizeof(struct sw_preamble) +
+		   offsetof(struct sw_rec_process, start_mono_ns),
+	       &now, sizeof(now));
 }
 
 static void heartbeat(struct tb *b, uint64_t t, uint64_t turns, uint64_t busy)
@@ -83,6 +99,7 @@ START_TEST(follows_a_growing_trace)
 	ev.start_ns = t0 + 3000000000ull;
 	snprintf(path, sizeof(path), "%s/svc.%d.swtrace", dir, (int)getpid());
 	tb_begin(&b, (uint32_t)getpid(), cmd, sizeof(cmd), "svc");
+	started_now(&b);
 	tb_loop(&b, 1, 99, t0, "loop");
 	tb_pycode(&b, 5, "handler", "/srv/app.py", 10);
 	heartbeat(&b, t0 + 2000000000ull, 100, 100000000ull);
@@ -119,7 +136,7 @@ START_TEST(follows_a_growing_trace)
 	ck_assert_int_eq(l->items[1].what, SW_FI_BLOCKED);
 	ck_assert_int_eq(l->items[1].weight, 200000000ull);
 	ck_assert_str_eq(p->places[l->items[1].place],
-			 "handler (/srv/app.py:12)");
+			 "handler (app.py:12) → read");
 
 	/* a clean exit ends the process for top */
 	tb_free(&more);
@@ -145,6 +162,7 @@ START_TEST(corrupt_record_stops_following)
 
 	snprintf(path, sizeof(path), "%s/svc.%d.swtrace", dir, (int)getpid());
 	tb_begin(&b, (uint32_t)getpid(), cmd, sizeof(cmd), "svc");
+	started_now(&b);
 	tb_loop(&b, 1, 99, 1000000000ull, "loop");
 	tb_raw(&b, &bad, sizeof(bad));
 	ck_assert_int_eq(tb_write(&b, path), 0);
@@ -159,6 +177,30 @@ START_TEST(corrupt_record_stops_following)
 }
 END_TEST
 
+START_TEST(reused_pid_is_not_running)
+{
+	const char *dir = sw_t_tmpdir("follow_reused");
+	char path[4200], *roots[1];
+	static const char cmd[] = "svc";
+	struct tb b;
+	struct sw_follow f;
+
+	/* the shim in the traced process started at 1 s after boot: this
+	 * pid's process started long after, so it is another one */
+	snprintf(path, sizeof(path), "%s/svc.%d.swtrace", dir, (int)getpid());
+	tb_begin(&b, (uint32_t)getpid(), cmd, sizeof(cmd), "svc");
+	tb_loop(&b, 1, 99, 1000000000ull, "loop");
+	ck_assert_int_eq(tb_write(&b, path), 0);
+	roots[0] = (char *)dir;
+	sw_follow_init(&f, roots, 1);
+	sw_follow_poll(&f);
+	ck_assert_int_eq(f.nprocs, 1);
+	ck_assert(!sw_follow_running(f.procs[0]));
+	sw_follow_free(&f);
+	tb_free(&b);
+}
+END_TEST
+
 Suite *sw_suite_trace_following(void)
 {
 	Suite *s = suite_create("trace_following");
@@ -166,6 +208,7 @@ Suite *sw_suite_trace_following(void)
 
 	tcase_add_test(tc, follows_a_growing_trace);
 	tcase_add_test(tc, corrupt_record_stops_following);
+	tcase_add_test(tc, reused_pid_is_not_running);
 	suite_add_tcase(s, tc);
 	return s;
 }
