@@ -125,6 +125,10 @@ struct sw_stall {
 				the turn's CPU clock before the first sample */
 	uint64_t cpu_unsampled_ns; /* part of cpu_ns from the CPU clock (given
 				      to the turn's samples, or stackless) */
+	uint64_t off_cpu_ns;	   /* the rest, when the CPU clock is known: the
+				      thread was off the CPU outside every call seen
+				      (runnable, or in a call no wrapper saw); 0
+				      when unknown (older traces) */
 	const char *test;	   /* the running test, or NULL */
 	size_t *sites; /* every site that explains it, most time first */
 	size_t nsites;

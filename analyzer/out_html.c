@@ -242,6 +242,7 @@ static void put_data(FILE *out, const struct sw_report *rep,
 		kv_u64(out, &first, "dur_ns", st->duration_ns);
 		kv_u64(out, &first, "blocked_ns", st->blocked_ns);
 		kv_u64(out, &first, "cpu_ns", st->cpu_ns);
+		kv_u64(out, &first, "off_cpu_ns", st->off_cpu_ns);
 		kv_str(out, &first, "test", st->test);
 		key(out, &first, "sites");
 		fputc('[', out);

@@ -267,6 +267,7 @@ static void write_stall(FILE *out, const struct sw_report *rep,
 	kv_u64(out, "blocked_ns", st->blocked_ns, &f);
 	kv_u64(out, "cpu_ns", st->cpu_ns, &f);
 	kv_u64(out, "cpu_unsampled_ns", st->cpu_unsampled_ns, &f);
+	kv_u64(out, "off_cpu_ns", st->off_cpu_ns, &f);
 	kv_str(out, "test", st->test, &f);
 	key(out, "sites", &f);
 	putc('[', out);

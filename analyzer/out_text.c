@@ -234,7 +234,7 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 {
 	const struct sw_stall **v;
 	const char *test = NULL;
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32], d[32], e[32];
 	size_t i, n = rep->nstalls;
 	int tests = 0;
 
@@ -253,7 +253,9 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 	for (i = 0; i < n && i < MAX_STALLS_SHOWN; i++) {
 		const struct sw_stall *st = v[i];
 		const struct sw_process *p = &rep->processes[st->process];
-		uint64_t other = st->duration_ns - st->blocked_ns - st->cpu_ns;
+		uint64_t known = st->blocked_ns + st->cpu_ns + st->off_cpu_ns;
+		uint64_t other =
+		    known < st->duration_ns ? st->duration_ns - known : 0;
 		double dur = st->duration_ns ? (double)st->duration_ns : 1;
 
 		if (tests && (i == 0 || st->test != test)) {
@@ -262,12 +264,10 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 			putc('\n', out);
 			test = st->test;
 		}
-		if (st->blocked_ns + st->cpu_ns > st->duration_ns)
-			other = 0;
 		fprintf(
 		    out,
 		    "  %s  pid %u tid %u at +%s: blocked %s (%.0f%%), cpu %s "
-		    "(%.0f%%), unexplained %.0f%%\n",
+		    "(%.0f%%), ",
 		    sw_fmt_duration(a, sizeof(a), st->duration_ns), st->pid,
 		    st->tid,
 		    sw_fmt_duration(d, sizeof(d),
@@ -277,8 +277,15 @@ static void put_stalls(FILE *out, const struct sw_report *rep, int color)
 		    sw_fmt_duration(b, sizeof(b), st->blocked_ns),
 		    100.0 * (double)st->blocked_ns / dur,
 		    sw_fmt_duration(c, sizeof(c), st->cpu_ns),
-		    100.0 * (double)st->cpu_ns / dur,
-		    100.0 * (double)other / dur);
+		    100.0 * (double)st->cpu_ns / dur);
+		/* Off CPU: the turn's CPU clock says the thread was not
+		 * running, outside every call seen. */
+		if (st->off_cpu_ns)
+			fprintf(out, "off CPU %s (%.0f%%), ",
+				sw_fmt_duration(e, sizeof(e), st->off_cpu_ns),
+				100.0 * (double)st->off_cpu_ns / dur);
+		fprintf(out, "unexplained %.0f%%\n",
+			100.0 * (double)other / dur);
 		if (st->nsites) {
 			const struct sw_site *s = &rep->sites[st->sites[0]];
 

@@ -7,6 +7,8 @@
  * before the first one would read as unexplained: the turn's CPU clock
  * (sw_rec_stall.cpu_ns) gives it, and it is shared among the turn's
  * samples in proportion to their weight (doc/design.md, "Whole stalls").
+ * What the clock says was not on the CPU, outside every call seen, is
+ * "off CPU"; only without the clock (older traces) is it unexplained.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +189,11 @@ static void explain_stall(struct sw_report *rep, struct sw_stall *st,
 	}
 	st->blocked_ns = blocked;
 	st->cpu_ns = cpu;
+	/* With the CPU clock known, the rest of the turn is known to be off
+	 * the CPU: the thread waited for a core (a busy machine), or slept
+	 * in a call no wrapper saw. */
+	if (clock_cpu && st->duration_ns > blocked + cpu)
+		st->off_cpu_ns = st->duration_ns - blocked - cpu;
 	for (i = 0; i < n; i++)
 		if (es[i].kind != SW_EV_SAMPLE ||
 		    !covered_by(spans, nm, es[i].ev.start_ns))

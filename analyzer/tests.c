@@ -146,17 +146,18 @@ void sw_tests_assign(struct sw_builder *b, struct sw_trace *traces,
 						     es[i].ev.variant];
 		free(first);
 	}
-	/* Stalls: the test at their start, else their heaviest event's. */
-	for (pi = 0, k = 0; k < rep->nstalls; k++) {
+	/* Stalls: the test at their start (test records are in time
+	 * order), else their heaviest event's. */
+	for (k = 0; k < rep->nstalls; k++) {
 		struct sw_stall *st = &rep->stalls[k];
 		const struct sw_trace *t = &traces[st->process];
-		size_t j;
+		size_t j, last = t->ntests;
 
-		for (j = 0; j < t->ntests; j++)
-			if (t->tests[j].time_ns <= st->start_ns)
-				st->test = t->tests[j].name[0]
-					       ? intern(b, t->tests[j].name)
-					       : NULL;
+		for (j = 0;
+		     j < t->ntests && t->tests[j].time_ns <= st->start_ns; j++)
+			last = j;
+		if (last < t->ntests && t->tests[last].name[0])
+			st->test = intern(b, t->tests[last].name);
 	}
 	best = xcalloc(rep->nstalls + rep->nsites + 1, sizeof(*best));
 	for (i = 0; i < rep->nevents; i++) {
@@ -174,7 +175,6 @@ void sw_tests_assign(struct sw_builder *b, struct sw_trace *traces,
 			rep->sites[e->site].test = e->test;
 		}
 	}
-	(void)pi;
 	free(best);
 	free(by_variant_cache);
 }

@@ -43,6 +43,13 @@ const uint64_t sw_syscall_timed_map[8] = {
     [7] = 1ull << (449 - 448), /* futex_waitv */
 };
 
+/* Each number above is in the word it is shifted into (x86_64 numbers). */
+_Static_assert(SYS_wait4 < 64 && SYS_flock / 64 == 1 &&
+		   SYS_fdatasync / 64 == 1 && SYS_futex / 64 == 3 &&
+		   SYS_waitid / 64 == 3 && SYS_exit_group / 64 == 3 &&
+		   SYS_pselect6 / 64 == 4 && SYS_accept4 / 64 == 4,
+	       "syscall numbers moved: fix sw_syscall_timed_map");
+
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2 13
 #endif

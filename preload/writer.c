@@ -14,6 +14,7 @@
  * so that moving the fd (dup2 onto it) waits for them.
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "ownfd.h"
 
 #include <errno.h>
@@ -171,6 +172,7 @@ static int rotate(size_t len)
 	sw_modules_replay();
 	sw_loop_reemit_all(now);
 	sw_py_new_file();
+	sw_test_new_file(); /* extras: the test in force */
 	memset(&d, 0, sizeof(d));
 	d.h.type = SW_REC_DROPPED;
 	d.h.size = sizeof(d);

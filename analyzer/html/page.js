@@ -243,7 +243,9 @@ function showStall(si) {
 	var st = D.stalls[si], p = D.processes[st.p];
 	clearDetail('Stall of ' + fmtNs(st.dur_ns) + ' at ' + fmtMs(st.start_ms) + ' \u2014 ' + procName(p) + ', thread ' + st.tid);
 	if (st.test) add(detail, 'div', 'sub', 'in test ' + st.test);
-	add(detail, 'div', 'sub', 'blocked ' + fmtNs(st.blocked_ns) + ', on CPU ' + fmtNs(st.cpu_ns) + (st.sites.length ? '' : '; no stack explains it'));
+	add(detail, 'div', 'sub', 'blocked ' + fmtNs(st.blocked_ns) + ', on CPU ' + fmtNs(st.cpu_ns) +
+		(st.off_cpu_ns ? ', off CPU ' + fmtNs(st.off_cpu_ns) + ' (waiting for a core, or in a call no wrapper saw)' : '') +
+		(st.sites.length ? '' : '; no stack explains it'));
 	var calls = D.events.filter(function (e) { return e.stall === si; });
 	if (calls.length) {
 		var ul = add(detail, 'ul');

@@ -11,6 +11,7 @@ function chargeCard() {
 }
 
 test('checkout is fast', async () => { // LINE:test
-	await new Promise((r) => setTimeout(r, 20));
+	for (let i = 0; i < 5; i++)
+		await new Promise((r) => setTimeout(r, 10));
 	chargeCard();
 });

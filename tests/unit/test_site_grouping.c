@@ -158,8 +158,12 @@ START_TEST(cpu_before_first_sample_is_explained)
 	/* >= 90% explained */
 	ck_assert_uint_ge(rep.stalls[0].cpu_ns + rep.stalls[0].blocked_ns,
 			  rep.stalls[0].duration_ns * 9 / 10);
+	/* the clock says the rest of the turn was off the CPU */
+	ck_assert_uint_eq(rep.stalls[0].off_cpu_ns, 10000000);
 	ck_assert_uint_eq(rep.stalls[1].cpu_ns, 10000000);
 	ck_assert_uint_eq(rep.stalls[1].cpu_unsampled_ns, 0);
+	/* no clock: the rest is unexplained, not off CPU */
+	ck_assert_uint_eq(rep.stalls[1].off_cpu_ns, 0);
 	/* The site carries the attributed time, and its events add up. */
 	ck_assert_uint_eq(rep.nsites, 1);
 	ck_assert_uint_eq(rep.sites[0].total_ns, 110000000);
