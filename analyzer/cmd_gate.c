@@ -49,6 +49,7 @@
 #include "place.h"
 #include "run_child.h"
 #include "run_dir.h"
+#include "source.h"
 #include "sw_duration.h"
 #include "sw_trace.h"
 #include "util.h"
@@ -773,9 +774,13 @@ static void github_annotation(const struct sw_gate *g,
 	annotate(ln || strcmp(where, "stallwatch") ? where : NULL, ln, title,
 		 msg);
 	if (v->test) {
-		const char *tf = sw_gate_test_location(g, v->test, &ln);
-		char *safe_test = sw_strdup_safe(v->test);
+		const char *tf;
+		char *named = sw_gate_test_title(g, v->test);
+		char *safe_test = sw_strdup_safe(named ? named : v->test);
 
+		free(named);
+		/* after the title: both use the location's buffer */
+		tf = sw_gate_test_location(g, v->test, &ln);
 		snprintf(title, sizeof(title),
 			 "stallwatch gate %s in test %.100s",
 			 sw_gate_rule_names[v->rule], safe_test);
@@ -890,6 +895,59 @@ const char *sw_gate_test_location(const struct sw_gate *g, const char *test,
 	if (cl > 1 && !strncmp(file, g->cwd, cl) && file[cl] == '/')
 		return file + cl + 1;
 	return file;
+}
+
+/* "it(" or "test(" as a call, not inside a longer name ("attest(") */
+static const char *runner_call(const char *src)
+{
+	static const char *const calls[] = {"test(", "it("};
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		for (p = strstr(src, calls[i]); p; p = strstr(p + 1, calls[i]))
+			if (p == src || p[-1] == '.' || p[-1] == ' ' ||
+			    p[-1] == '\t' || p[-1] == '(')
+				return p + strlen(calls[i]);
+	return NULL;
+}
+
+/* The title quoted right after a test( or it( call in a source line. */
+static char *title_in(const char *src)
+{
+	const char *p = runner_call(src), *q;
+
+	while (p && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p && (*p == '\'' || *p == '"' || *p == '`') &&
+	    (q = strchr(p + 1, *p)) != NULL && q > p + 1)
+		return xstrndup(p + 1, (size_t)(q - p - 1));
+	return NULL;
+}
+
+char *sw_gate_test_title(const struct sw_gate *g, const char *test)
+{
+	const char *file;
+	char *src, *abs, *title = NULL;
+	int line, k;
+
+	if (!test || strstr(test, "::"))
+		return NULL;
+	file = sw_gate_test_location(g, test, &line);
+	if (!file || !line)
+		return NULL;
+	/* the source reader takes absolute paths only */
+	abs = file[0] == '/' ? xstrdup(file) : xasprintf("%s/%s", g->cwd, file);
+	/* the line is the test function's (Node's perf map), or a line in
+	 * its body (Jest): the nearest test( or it( at or above it */
+	for (k = line; k > 0 && k > line - 40 && !title; k--) {
+		src = sw_source_line(abs, k);
+		if (src)
+			title = title_in(src);
+		free(src);
+	}
+	free(abs);
+	return title;
 }
 
 /* ---- the command -------------------------------------------------------- */

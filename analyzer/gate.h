@@ -65,6 +65,11 @@ const char *sw_gate_location(const struct sw_gate *g,
 const char *sw_gate_test_location(const struct sw_gate *g, const char *test,
 				  int *line);
 
+/* The title a JavaScript runner knows a test by, when its id is FILE:LINE
+ * (an anonymous test function): the string quoted in test('...' or it(
+ * on that line.  NULL otherwise; caller frees. */
+char *sw_gate_test_title(const struct sw_gate *g, const char *test);
+
 /* Write g->junit atomically.  0, or -1 after a one-line error. */
 int sw_gate_write_junit(const struct sw_gate *g);
 

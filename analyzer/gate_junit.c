@@ -131,6 +131,7 @@ static struct jcase *test_case(const struct sw_gate *g, struct jcases *c,
 {
 	struct jcase *jc;
 	const char *file;
+	char *title;
 	size_t k;
 	int line;
 
@@ -139,7 +140,11 @@ static struct jcase *test_case(const struct sw_gate *g, struct jcases *c,
 			return &c->v[k];
 	jc = add_case(c);
 	jc->test = test;
-	jc->name = sw_strdup_safe(test);
+	/* "checkout computes total" rather than "cart.test.js:14", as the
+	 * runner's own report names it: stable when lines move */
+	title = sw_gate_test_title(g, test);
+	jc->name = sw_strdup_safe(title ? title : test);
+	free(title);
 	/* the class is the test's file, as pytest's own JUnit has it */
 	file = sw_gate_test_location(g, test, &line);
 	jc->classname = sw_strdup_safe(file ? file : "tests");
@@ -214,13 +219,12 @@ static void put_case(FILE *out, const struct sw_gate *g, const struct jcase *jc,
 			int tl;
 			const char *tf =
 			    sw_gate_test_location(g, jc->test, &tl);
-			char *id = sw_strdup_safe(jc->test);
 
 			if (tf && tl)
-				fprintf(b, "%s:%d: test %s\n", tf, tl, id);
+				fprintf(b, "%s:%d: test %s\n", tf, tl,
+					jc->name);
 			else if (tf)
-				fprintf(b, "%s: test %s\n", tf, id);
-			free(id);
+				fprintf(b, "%s: test %s\n", tf, jc->name);
 		}
 
 		for (i = 0; i < g->nv; i++) {

@@ -10,6 +10,7 @@
  */
 #include "run_child.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -244,6 +246,76 @@ static void child_env(const struct sw_launch *l, const char *shim)
 	setenv("STALLWATCH_ROOT_PID", pid, 1);
 }
 
+/* Is the file at fd a byte-for-byte prefix of the file at other? */
+static int same_prefix(int fd, int other)
+{
+	char a[8192], b[8192];
+	ssize_t n, m;
+
+	for (;;) {
+		n = read(fd, a, sizeof(a));
+		if (n <= 0)
+			return n == 0;
+		m = read(other, b, (size_t)n);
+		if (m != n || memcmp(a, b, (size_t)n))
+			return 0;
+	}
+}
+
+/*
+ * With --js, node writes /tmp/perf-PID.map because we asked it to; the
+ * shim copied each one beside its trace when the process ended.  Remove
+ * the originals the copies hold in full, so that --js leaves nothing
+ * outside the output directory and a later process that gets the same
+ * pid finds no stale map.  Only our own regular files, never followed
+ * through a link.
+ */
+static void tidy_perf_maps(const char *run_dir)
+{
+	static const char suffix[] = ".perfmap";
+	DIR *d = opendir(run_dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name), sl = sizeof(suffix) - 1;
+		char name[256], *dot, tmp[64];
+
+		if (n <= sl || n >= sizeof(name) ||
+		    strcmp(de->d_name + n - sl, suffix))
+			continue;
+		memcpy(name, de->d_name, n - sl);
+		name[n - sl] = 0;
+		/* <comm>.<pid>[.<k>]: try each numeric part as the pid */
+		while ((dot = strrchr(name, '.')) != NULL) {
+			struct stat st;
+			int copy, orig, done;
+
+			*dot = 0;
+			if (!dot[1] ||
+			    strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
+			    strlen(dot + 1) > 10)
+				continue;
+			snprintf(tmp, sizeof(tmp), "/tmp/perf-%s.map", dot + 1);
+			orig = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+					     O_NONBLOCK);
+			if (orig < 0)
+				continue;
+			copy = openat(dirfd(d), de->d_name,
+				      O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			done = copy >= 0 && fstat(orig, &st) == 0 &&
+			       S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+			       same_prefix(copy, orig) && unlink(tmp) == 0;
+			if (copy >= 0)
+				close(copy);
+			close(orig);
+			if (done)
+				break;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 int sw_launch_run(struct sw_launch *l, char **argv, const char *cmd)
 {
 	struct sigaction old_sa[NFWD];
@@ -334,6 +406,8 @@ int sw_launch_run(struct sw_launch *l, char **argv, const char *cmd)
 		}
 	}
 	child_pid = 0;
+	if (l->js)
+		tidy_perf_maps(l->run_dir);
 	if (l->exec_errno) {
 		sw_err("%s: %s: %s", cmd, argv[0],
 		       l->exec_errno == ENOENT ? "command not found"
@@ -346,6 +420,8 @@ restore:
 	for (i = 0; i < NFWD; i++)
 		if (installed[i])
 			sigaction(fwd_sigs[i], &old_sa[i], NULL);
+	/* a failed fork comes here with the signals still blocked */
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 out:
 	free(shim);
 	return rc;

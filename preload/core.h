@@ -26,6 +26,13 @@ extern volatile int sw_armed;
 /* Start recording (file, process record, modules, libunwind, sampler):
  * a loop thread's first wait, inside the guard.  0 when recording. */
 int sw_start_recording(void);
+/* wrap_cred.c: an armed process running as root is about to become
+ * another user: create its trace file now, while it still can. */
+void sw_prepare_drop(void);
+/* wrap_thread.c: an armed process creates its first thread: load libunwind
+ * and make its trace file in advance, anonymous, while no other thread of
+ * the program can be opening descriptors. */
+void sw_before_first_thread(void);
 
 /* Write "stallwatch: ..." lines on stderr (raw write(2), no stdio). */
 void sw_warn_line(const char *msg);
@@ -109,6 +116,9 @@ static inline uint64_t sw_clk_to_ns(int tsc, uint64_t ticks)
 
 /* Create <dir>/<comm>.<pid>[.N].swtrace.  0, or -1 after one warning. */
 int sw_writer_open(const char *dir, const char *comm, int pid);
+/* Make the trace file in advance, anonymous (O_TMPFILE) and high, for
+ * sw_writer_open to name later: from a process's first pthread_create. */
+void sw_writer_prepare(const char *dir);
 /* Write the preamble and the process record in one write(2). */
 int sw_writer_start(const void *process_rec, size_t len);
 /* Path of the open trace file ("" when none). */
@@ -238,6 +248,9 @@ static inline void sw_loader_leave(void)
 {
 	atomic_fetch_sub_explicit(&sw_loader_busy, 1, memory_order_seq_cst);
 	sw_tls.in_loader--;
+	/* A sample was skipped in there: take it now (sampler.c). */
+	if (sw_unlikely(sw_tls.sample_retry) && !sw_tls.in_loader)
+		sw_sampler_retry();
 }
 
 /*
@@ -340,17 +353,17 @@ static inline int sw_call_interrupted(struct sw_call_ctx *c, enum sw_call call,
  * otherwise the real call between two clock reads, then the record rules.
  * errno is the real call's.
  */
-#define SW_TIMED(type, call, fd, cap, real_call)                        \
-	do {                                                            \
-		struct sw_call_ctx c_;                                  \
-		type r_;                                                \
-		if (sw_likely(!sw_call_begin_fd(&c_, fd, cap)))         \
-			return real_call;                               \
-		do                                                      \
-			r_ = real_call;                                 \
-		while (sw_call_interrupted(&c_, call, (long)r_));       \
-		sw_call_leave(&c_, call, fd, cap, SW_CALLER);           \
-		return r_;                                              \
+#define SW_TIMED(type, call, fd, cap, real_call)                  \
+	do {                                                      \
+		struct sw_call_ctx c_;                            \
+		type r_;                                          \
+		if (sw_likely(!sw_call_begin_fd(&c_, fd, cap)))   \
+			return real_call;                         \
+		do                                                \
+			r_ = real_call;                           \
+		while (sw_call_interrupted(&c_, call, (long)r_)); \
+		sw_call_leave(&c_, call, fd, cap, SW_CALLER);     \
+		return r_;                                        \
 	} while (0)
 
 #endif

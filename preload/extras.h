@@ -25,5 +25,8 @@ void sw_exit_underscore(int status);
  * call only on the record path.
  */
 void sw_test_note(uint64_t at_ns);
+/* testname.c: the writer started a new file (rotation): the test in force
+ * goes into it too.  Async-signal-safe. */
+void sw_test_new_file(void);
 
 #endif

@@ -2,9 +2,10 @@
  * ownfd.c - the shim's own descriptors: kept in a protected high range,
  * invisible to the program (doc/design.md, "Living inside the host").
  *
- * The shim holds few descriptors: the trace file and libunwind's
- * memory-validation pipe, and only in a process that runs a loop.  Each is
- * moved above a high floor (F_DUPFD_CLOEXEC) right after it is created, so
+ * The shim holds few descriptors, and only in a process that runs a loop:
+ * the trace file, and in programs with threads the watchdog's /proc file
+ * per loop thread (libunwind's validation pipe is never created, stack.c). Each
+ * is moved above a high floor (F_DUPFD_CLOEXEC) right after it is created, so
  * the program's own open(), pipe() and socket() get the numbers they would
  * get without the shim, and registered here so that the wrappers keep the
  * program's hands off them:
@@ -30,7 +31,7 @@
 
 /* Owned fds live at or above this (or half the fd limit, if lower). */
 #define SW_OWNFD_FLOOR 900
-#define MAX_OWNED      8
+#define MAX_OWNED      64
 
 static struct {
 	_Atomic int fd; /* -1: free entry */

@@ -318,8 +318,10 @@ static int interrupted(enum sw_call call, long r, int err)
 {
 	switch (call) {
 	case SW_CALL_CLOCK_NANOSLEEP:
-		/* returns the error number, errno untouched */
-		return r == EINTR;
+		/* libc's returns the error number, errno untouched; through
+		 * syscall(2) it is -1 and errno */
+		return r == EINTR || (r == -1 && err == EINTR);
+	case SW_CALL_FUTEX: /* waits through syscall(2) (wrap_syscall.c) */
 	case SW_CALL_NANOSLEEP:
 	case SW_CALL_USLEEP:
 	case SW_CALL_POLL:

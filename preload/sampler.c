@@ -112,7 +112,13 @@ struct altstack {
 	uint32_t turn_seq;
 	uint64_t weight_ns;
 	uint64_t last_cpu_ns; /* thread CPU time at the previous tick */
-	uint32_t over_ticks; /* ticks past the threshold in tick_seq's turn */
+	uint32_t over_ticks;  /* ticks past the threshold in tick_seq's turn */
+	/* A sample skipped inside the loader, to take when the thread leaves
+	 * it: its weight and turn, and whether our own tgkill is on its
+	 * way (sw_sampler_retry). */
+	uint64_t retry_ns;
+	uint32_t retry_seq;
+	volatile int retry_sent;
 };
 
 static SW_TLS struct altstack alt;
@@ -216,6 +222,13 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint64_t weight_ns)
 	if (sw_tls.in_loader || sw_unwind_busy() ||
 	    atomic_load_explicit(&sw_loader_busy, RLX)) {
 		atomic_fetch_add_explicit(&stats.in_loader, 1, RLX);
+		/* Taken again when this thread leaves the loader, if it
+		 * is in it (sw_sampler_retry). */
+		if (sw_tls.in_loader) {
+			alt.retry_ns += weight_ns;
+			alt.retry_seq = turn_seq;
+			sw_tls.sample_retry = 1;
+		}
 		return;
 	}
 
@@ -396,7 +409,8 @@ static void on_tick(void *uc)
 {
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
-	uint64_t start, now, age, cpu, span, interval = sw_cfg.sample_interval_ns;
+	uint64_t start, now, age, cpu, span,
+	    interval = sw_cfg.sample_interval_ns;
 	uint32_t seq, stride;
 
 	atomic_fetch_add_explicit(&stats.ticks, 1, RLX);
@@ -451,8 +465,20 @@ static void on_sample_signal(int sig, siginfo_t *si, void *ucontext)
 {
 	int saved_errno = errno;
 
-	if (si && si->si_code == SI_TIMER &&
-	    si->si_value.sival_ptr == (void *)&timer_cookie) {
+	if (alt.retry_sent && si && si->si_code == SI_TKILL &&
+	    si->si_pid == atomic_load_explicit(&self_pid, RLX)) {
+		/* Our own retry (sw_sampler_retry): the thread has just left
+		 * the loader, in the same turn. */
+		uint64_t w = alt.retry_ns;
+
+		alt.retry_sent = 0;
+		alt.retry_ns = 0;
+		atomic_fetch_add(&inflight, 1);
+		if (!atomic_load(&stopped))
+			sample_on_a_big_stack(ucontext, alt.retry_seq, w);
+		atomic_fetch_sub(&inflight, 1);
+	} else if (si && si->si_code == SI_TIMER &&
+		   si->si_value.sival_ptr == (void *)&timer_cookie) {
 		sw_tls.sigs++;
 		/* stop/inflight: Dekker with sw_sampler_stop (seq_cst). */
 		atomic_fetch_add(&inflight, 1);
@@ -463,6 +489,29 @@ static void on_sample_signal(int sig, siginfo_t *si, void *ucontext)
 		chain(sig, si, ucontext, 0);
 	}
 	errno = saved_errno;
+}
+
+void sw_sampler_retry(void)
+{
+	struct sw_loop_slot *slot = sw_tls.slot;
+	int sig = atomic_load_explicit(&sample_sig, RLX), saved;
+
+	if (sw_tls.guard || sw_tls.in_loader)
+		return; /* later: the next time it leaves the loader */
+	sw_tls.sample_retry = 0;
+	if (!sig || !slot || !sw_tls.in_turn || atomic_load(&stopped) ||
+	    atomic_load_explicit(&slot->turn_seq, RLX) != alt.retry_seq) {
+		alt.retry_ns = 0;
+		return;
+	}
+	/* Delivered on the way out of tgkill, here, in user mode: no sleep
+	 * of the program's to interrupt. */
+	saved = errno;
+	alt.retry_sent = 1;
+	syscall(SYS_tgkill, (pid_t)atomic_load_explicit(&self_pid, RLX),
+		(pid_t)syscall(SYS_gettid), sig);
+	alt.retry_sent = 0;
+	errno = saved;
 }
 
 int sw_sampler_signal(void)
@@ -728,6 +777,9 @@ void sw_sampler_atfork_child(void)
 	 * waits on a loop again (sw_sampler_thread_init). */
 	alt.timer_ok = 0;
 	sw_tls.tick_valid = 0;
+	alt.retry_ns = 0;
+	alt.retry_sent = 0;
+	sw_tls.sample_retry = 0;
 	atomic_store(&stats.taken, 0);
 	atomic_store(&stats.write_failed, 0);
 	atomic_store(&stats.in_shim, 0);

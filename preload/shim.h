@@ -90,11 +90,12 @@ struct sw_thread {
 	uint32_t sigs;
 	/* The CPU accounting of the current turn, kept by the timer's
 	 * handler (sampler.c) and read at the turn's end (loop.c): */
-	uint32_t tick_seq;   /* turn_seq of the turn that had a tick */
-	uint32_t tick_valid; /* tick_seq means something */
-	uint64_t turn_cpu0_ns;	 /* thread CPU time when that turn began */
+	uint32_t tick_seq;	  /* turn_seq of the turn that had a tick */
+	uint32_t tick_valid;	  /* tick_seq means something */
+	uint64_t turn_cpu0_ns;	  /* thread CPU time when that turn began */
 	uint64_t turn_sampled_ns; /* CPU time its samples stand for */
 	uint64_t turn_call_ns;	  /* time in calls recorded in the turn */
+	uint32_t sample_retry;	  /* a sample skipped in the loader waits */
 };
 
 extern SW_TLS struct sw_thread sw_tls;
@@ -181,12 +182,15 @@ int sw_stack_init(void);
 void sw_stack_warm_thread(void);
 /*
  * libunwind's memory-validation pipe (pipe2 on the lowest free fds, closed
- * and reopened whenever a read on it fails): its pipe2() and close() come
- * here (wrap_fd.c, while sw_tls.in_unwind), so the pipe lives in the
- * shim's high range and a number the program owns is never closed.
+ * and reopened whenever a read on it fails) is never created: while
+ * sw_tls.in_unwind, its pipe2() and close() (wrap_fd.c) and its
+ * syscall(SYS_write) (wrap_syscall.c) come here, and validation reads our
+ * own memory instead (stack.c).  unw_write returns -2 for a write that is
+ * not libunwind's validation.
  */
 int sw_stack_unw_pipe2(int fds[2], int flags);
 int sw_stack_unw_close(int fd);
+long sw_stack_unw_write(long fd, long addr, long len);
 
 /* ---- record.c ------------------------------------------------------------ */
 
@@ -263,6 +267,9 @@ uint64_t sw_thread_cpu_ns(void);
 /* sampler.c: CPU time the calling thread burnt since its timer's last
  * tick (a system call); UINT64_MAX without a timer. */
 uint64_t sw_sampler_cpu_since_tick(void);
+/* sampler.c: this thread left the loader with a sample skipped in it:
+ * take it now (a signal to itself, delivered at once). */
+void sw_sampler_retry(void);
 /* sampler.c: stop sampling (from sw_watchdog_stop); after fork, reset. */
 void sw_sampler_stop(void);
 void sw_sampler_atfork_child(void);

@@ -15,7 +15,6 @@
 #include <libunwind.h>
 
 #include "core.h"
-#include "ownfd.h"
 #include "real.h"
 
 #include <errno.h>
@@ -24,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 
 #define SW_STR2(x) #x
@@ -40,86 +40,56 @@ static struct {
 } unw;
 
 /*
- * libunwind's memory-validation pipe, as the shim keeps it: in the high
- * range, registered with ownfd.c.  `ref` is libunwind's own int[2] (the
- * array it passed to pipe2), rewritten when the pipe moves or a forked
- * child drops it, so libunwind never reads or writes a number that is not
- * the shim's (a dropped pipe reads as -1: EBADF, and libunwind asks for a
- * new one).
+ * libunwind's memory validation, without a pipe.  libunwind 1.6 checks an
+ * address by writing one byte from it into a pipe (EFAULT: not readable),
+ * opened with pipe2() on the two lowest free fds, and closed and reopened
+ * on those numbers whenever a read on it fails: numbers that may be, or
+ * become, the program's (doc/design.md, "Living inside the host").  While
+ * the shim unwinds (sw_tls.in_unwind), its pipe2() gets two numbers no
+ * process can have open, so every read on them fails with EBADF and
+ * touches nothing; its close() of them does nothing; and its
+ * syscall(SYS_write, ...) on the write end is answered here with a
+ * process_vm_readv of our own memory, which fails with EFAULT exactly
+ * where the pipe write would.  No descriptor is created at all.
  */
-static struct {
-	int fd[2];
-	int *ref;
-	dev_t dev;
-	ino_t ino;
-} upipe = {{-1, -1}, NULL, 0, 0};
-
-static void upipe_moved(void *arg, int oldfd, int newfd)
-{
-	int i = (int)(intptr_t)arg;
-
-	(void)oldfd;
-	upipe.fd[i] = newfd;
-	if (upipe.ref)
-		__atomic_store_n(&upipe.ref[i], newfd, __ATOMIC_RELEASE);
-}
-
-/* Is our pipe still open under its numbers (not closed by a raw syscall
- * behind our back and the number reused)? */
-static int upipe_intact(void)
-{
-	struct stat st;
-
-	return upipe.fd[0] >= 0 && upipe.fd[1] >= 0 &&
-	       syscall(SYS_fstat, upipe.fd[0], &st) == 0 &&
-	       st.st_dev == upipe.dev && st.st_ino == upipe.ino &&
-	       syscall(SYS_fstat, upipe.fd[1], &st) == 0 &&
-	       st.st_dev == upipe.dev && st.st_ino == upipe.ino;
-}
+#define UNW_FAKE_READ  0x7ffffff0
+#define UNW_FAKE_WRITE 0x7ffffff1
 
 int sw_stack_unw_pipe2(int fds[2], int flags)
 {
-	int tmp[2], i, saved = errno;
-	struct stat st;
-
-	upipe.ref = fds;
-	if (upipe_intact())
-		goto give;
-	/* Gone: forget the numbers, closing only what is still ours. */
-	for (i = 0; i < 2; i++) {
-		if (upipe.fd[i] < 0)
-			continue;
-		sw_ownfd_del(upipe.fd[i]);
-		if (syscall(SYS_fstat, upipe.fd[i], &st) == 0 &&
-		    st.st_dev == upipe.dev && st.st_ino == upipe.ino)
-			syscall(SYS_close, upipe.fd[i]);
-		upipe.fd[i] = -1;
-	}
-	if (syscall(SYS_pipe2, tmp, flags | O_CLOEXEC) != 0)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		upipe.fd[i] = sw_ownfd_move_high(tmp[i]);
-		sw_ownfd_add(upipe.fd[i], upipe_moved, (void *)(intptr_t)i);
-	}
-	if (syscall(SYS_fstat, upipe.fd[0], &st) == 0) {
-		upipe.dev = st.st_dev;
-		upipe.ino = st.st_ino;
-	}
-give:
-	fds[0] = upipe.fd[0];
-	fds[1] = upipe.fd[1];
-	errno = saved;
+	(void)flags;
+	fds[0] = UNW_FAKE_READ;
+	fds[1] = UNW_FAKE_WRITE;
 	return 0;
 }
 
 int sw_stack_unw_close(int fd)
 {
-	/* Ours: keep it (libunwind's pipe2 that follows gets it back, or a
-	 * fresh pair if it is broken).  Anything else is not the shim's to
-	 * close. */
-	if (fd >= 0 && (fd == upipe.fd[0] || fd == upipe.fd[1]))
+	if (fd == UNW_FAKE_READ || fd == UNW_FAKE_WRITE)
 		return 0;
+	/* Anything else is not the shim's to close. */
 	errno = EBADF;
+	return -1;
+}
+
+long sw_stack_unw_write(long fd, long addr, long len)
+{
+	char buf[8];
+	struct iovec local = {buf, 0}, remote = {(void *)addr, 0};
+	long n;
+
+	if (fd != UNW_FAKE_WRITE)
+		return -2; /* not libunwind's validation: a real write */
+	if (len < 0 || len > (long)sizeof(buf)) {
+		errno = EINVAL;
+		return -1;
+	}
+	local.iov_len = remote.iov_len = (size_t)len;
+	n = syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1,
+		    &remote, 1, 0);
+	if (n == len)
+		return len;
+	errno = EFAULT;
 	return -1;
 }
 
@@ -190,7 +160,11 @@ void sw_stack_warm_thread(void)
 	if (sw_tls.unwind_warm)
 		return;
 	sw_tls.guard++;
-	note_stack_bounds();
+	/* Only the frame-pointer walk needs them, and for the main thread
+	 * glibc reads /proc/self/maps to find them: a descriptor, for a
+	 * moment, that another thread of the program could have wanted. */
+	if (atomic_load(&unw.state) <= 0)
+		note_stack_bounds();
 	/* The first unwind on a thread sets up libunwind's per-thread cache
 	 * and reads the unwind tables of the modules on the stack. */
 	(void)sw_stack_capture(ips, 64, 0, &trunc);

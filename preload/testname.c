@@ -17,11 +17,15 @@
  * wait on another; a record reads it only when the count moved.  While the
  * variable is never set, a record pays one atomic load.  A program that
  * writes `environ` directly is not seen.
+ *
+ * Every trace file stands alone: a rotated file (writer.c) and a forked
+ * child's file get the test in force written again.
  */
 #include "core.h"
 #include "extras.h"
 #include "real.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -38,6 +42,9 @@ static _Atomic int cur_set; /* set at all (its id may be "") */
 
 /* What sw_test_note() last wrote, under `busy` (loop threads only). */
 static atomic_flag busy = ATOMIC_FLAG_INIT;
+/* A new trace file (rotation, forked child) lacks the test in force: the
+ * next note writes it again first. */
+static _Atomic int rewrite;
 static _Atomic uint32_t seen_seq; /* seq when `cur` was last compared */
 static char last[SW_MAX_STR];
 static size_t last_len;
@@ -86,6 +93,8 @@ static int is_var(const char *name, size_t len)
 	return name && len == VAR_LEN && memcmp(name, VAR, VAR_LEN) == 0;
 }
 
+static void testname_atfork_child(void);
+
 __attribute__((constructor)) static void testname_init(void)
 {
 	const char *v;
@@ -100,6 +109,7 @@ __attribute__((constructor)) static void testname_init(void)
 	v = getenv(VAR); /* before the program's threads exist */
 	if (v)
 		store(v);
+	pthread_atfork(NULL, NULL, testname_atfork_child);
 	sw_tls.guard--;
 }
 
@@ -170,12 +180,16 @@ void sw_test_note(uint64_t at_ns)
 	uint64_t turn;
 	size_t n;
 
-	if (sw_likely(atomic_load_explicit(&seq, memory_order_acquire) ==
-		      atomic_load_explicit(&seen_seq, memory_order_relaxed)))
+	if (sw_likely(
+		atomic_load_explicit(&seq, memory_order_acquire) ==
+		    atomic_load_explicit(&seen_seq, memory_order_relaxed) &&
+		!atomic_load_explicit(&rewrite, memory_order_relaxed)))
 		return; /* unchanged (never set: both 0) */
 	/* Another loop thread is writing the same news. */
 	if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire))
 		return;
+	if (atomic_exchange(&rewrite, 0) && last_len)
+		emit_test(last, last_len, last_ns);
 	s1 = atomic_load_explicit(&seq, memory_order_acquire);
 	if (s1 & 1)
 		goto out; /* a wrapper is copying: the next record will do */
@@ -203,4 +217,26 @@ void sw_test_note(uint64_t at_ns)
 	emit_test(last, n, at_ns);
 out:
 	atomic_flag_clear_explicit(&busy, memory_order_release);
+}
+
+/* The writer started a new file (a rotation: possibly in a signal
+ * handler, so no waiting): write the test in force into it now, with its
+ * own time, or leave it to the next note if a loop thread is busy here. */
+void sw_test_new_file(void)
+{
+	if (atomic_flag_test_and_set_explicit(&busy, memory_order_acquire)) {
+		atomic_store(&rewrite, 1);
+		return;
+	}
+	if (last_len)
+		emit_test(last, last_len, last_ns);
+	atomic_flag_clear_explicit(&busy, memory_order_release);
+}
+
+/* A forked child writes a file of its own; a thread of the parent that
+ * held `busy` does not exist here. */
+static void testname_atfork_child(void)
+{
+	atomic_flag_clear(&busy);
+	atomic_store(&rewrite, 1);
 }

@@ -50,12 +50,13 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "ownfd.h"
 #include "fdcache.h"
 #include "real.h"
 
-#define WATCHDOG_STACK	(256 * 1024)
-#define MAX_TICK_NS (1000000000ull) /* tick at least every second */
-#define MIN_TICK_NS (10000000ull)   /* and at most every 10 ms */
+#define WATCHDOG_STACK (256 * 1024)
+#define MAX_TICK_NS    (1000000000ull) /* tick at least every second */
+#define MIN_TICK_NS    (10000000ull)   /* and at most every 10 ms */
 
 #define RLX memory_order_relaxed
 
@@ -77,6 +78,12 @@ static struct {
 	uint64_t pc, sp, first_ns, last_ns;
 	int nips;
 	uint64_t ips[32]; /* its scanned stack (scan_stack) */
+	/* /proc/self/task/TID/syscall of that thread, kept open (one of
+	 * the shim's own fds, ownfd.c) and read again with pread: opened
+	 * once per loop thread, so a descriptor number is borrowed from the
+	 * program once, not at every stall.  -1: not open; fd_tid: whose. */
+	int fd;
+	uint32_t fd_tid;
 } seen[SW_MAX_LOOP_THREADS];
 
 static uint64_t tick_ns; /* the watchdog's interval */
@@ -112,21 +119,43 @@ static int is_fd_io_syscall(long nr)
  * it sleeps in a system call.  Raw system calls: the program may have
  * closed or reused any fd, and this thread's calls are never wrapped.
  */
-static int sleeping_in(uint32_t tid, long *nr, long *arg1, uint64_t *pc,
-		       uint64_t *sp)
+/* The slot's syscall file, opened for this tid if need be. */
+static int syscall_fd(unsigned i, uint32_t tid)
 {
-	char path[64], buf[256], *p, *end;
+	char path[64];
+	int fd;
+
+	if (seen[i].fd >= 0 && seen[i].fd_tid == tid)
+		return seen[i].fd;
+	if (seen[i].fd >= 0) {
+		sw_ownfd_del(seen[i].fd);
+		syscall(SYS_close, seen[i].fd);
+		seen[i].fd = -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%u/syscall", tid);
+	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	fd = sw_ownfd_move_high(fd);
+	if (sw_ownfd_add(fd, NULL, NULL) != 0) {
+		syscall(SYS_close, fd);
+		return -1;
+	}
+	seen[i].fd = fd;
+	seen[i].fd_tid = tid;
+	return fd;
+}
+
+static int sleeping_in(unsigned slot, uint32_t tid, long *nr, long *arg1,
+		       uint64_t *pc, uint64_t *sp)
+{
+	char buf[256], *p, *end;
 	long n;
 	int pfd, i;
 
-	if (!have_proc)
+	if (!have_proc || (pfd = syscall_fd(slot, tid)) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/self/task/%u/syscall", tid);
-	pfd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (pfd < 0)
-		return 0;
-	n = syscall(SYS_read, pfd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, pfd);
+	n = syscall(SYS_pread64, pfd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -186,10 +215,11 @@ static int in_exec(uint64_t a)
 /* Read our own memory without faulting (the other thread's stack). */
 static int peek(uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	struct iovec local = {buf, len},
+		     remote = {(void *)(uintptr_t)addr, len};
 
-	return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid),
-		       &local, 1, &remote, 1, 0) == (long)len
+	return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local,
+		       1, &remote, 1, 0) == (long)len
 		   ? 0
 		   : -1;
 }
@@ -363,7 +393,7 @@ static void scan(uint64_t now)
 			report_sleep(i);
 			continue;
 		}
-		if (!sleeping_in(tid, &nr, &arg1, &pc, &sp)) {
+		if (!sleeping_in(i, tid, &nr, &arg1, &pc, &sp)) {
 			report_sleep(i); /* running again */
 			continue;
 		}
@@ -388,7 +418,7 @@ static void scan(uint64_t now)
 			long nr2, arg2;
 			uint64_t pc2, sp2;
 
-			if (!sleeping_in(tid, &nr2, &arg2, &pc2, &sp2) ||
+			if (!sleeping_in(i, tid, &nr2, &arg2, &pc2, &sp2) ||
 			    nr2 != nr || pc2 != pc || sp2 != sp)
 				seen[i].nips = pc ? 1 : 0;
 		}
@@ -433,13 +463,13 @@ static void *watchdog_main(void *arg)
 	long fd;
 
 	sw_tls.guard = 1; /* for life: nothing this thread does is wrapped */
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++)
+	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
 		seen[i].nr = -1;
-	fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/stat",
-		     O_RDONLY | O_CLOEXEC);
-	have_proc = fd >= 0;
-	if (fd >= 0)
-		syscall(SYS_close, fd);
+		seen[i].fd = -1;
+	}
+	/* access(), not open(): no descriptor number borrowed. */
+	fd = syscall(SYS_faccessat, AT_FDCWD, "/proc/self/stat", R_OK, 0);
+	have_proc = fd == 0;
 	heartbeat =
 	    sw_cfg.heartbeat_ns ? sw_cfg.heartbeat_ns : MAX_TICK_NS * 10;
 	interval = sw_cfg.threshold_ns / 2;
@@ -562,8 +592,10 @@ void sw_watchdog_atfork_child(void)
 	atomic_store(&wd_busy, 0);
 	atomic_store(&wd_started, 0);
 	memset(seen, 0, sizeof(seen));
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++)
+	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
 		seen[i].nr = -1;
+		seen[i].fd = -1; /* closed by sw_ownfd_atfork_child() */
+	}
 	sw_sampler_atfork_child();
 }
 

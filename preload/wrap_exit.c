@@ -20,10 +20,13 @@ void sw_exit_underscore(int status)
 {
 	int saved = errno;
 
-	/* Not inside the shim (a signal handler that interrupted it), and
-	 * never in a vfork child, which shares the parent's memory and
-	 * would end the parent's recording. */
-	if (!sw_active || sw_tls.guard || sw_in_vfork_child())
+	/* Not inside the shim or the loader (a signal handler that
+	 * interrupted them: the end path reads the loader's module list),
+	 * and never in a vfork child, which shares the parent's memory and
+	 * would end the parent's recording.  The process then reads as not
+	 * exited, as before. */
+	if (!sw_active || sw_tls.guard || sw_tls.in_loader ||
+	    sw_in_vfork_child())
 		goto out;
 	sw_finish(SW_END_UNDERSCORE, status);
 out:

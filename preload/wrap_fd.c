@@ -5,10 +5,10 @@
  * with EBADF as if it were not open, close_range/closefrom close
  * everything around them, and dup2/dup3 onto one first move it elsewhere.
  * libunwind's own pipe2() and close() calls (made while the shim unwinds,
- * sw_tls.in_unwind) go to stack.c, which keeps its pipe in that range.  A program that
- * closes every fd and opens its own data file can never receive our
- * bytes.  Closing a loop's epoll fd ends that loop (loop.c).  All of
- * these keep the fd cache true.
+ * sw_tls.in_unwind) go to stack.c, which keeps its pipe in that range.  A
+ * program that closes every fd and opens its own data file can never receive
+ * our bytes.  Closing a loop's epoll fd ends that loop (loop.c).  All of these
+ * keep the fd cache true.
  */
 #undef _FORTIFY_SOURCE
 #include "core.h"
@@ -73,7 +73,7 @@ static int close_range_part(unsigned first, unsigned last, int flags, int raw)
 
 static int do_close_range(unsigned first, unsigned last, int flags, int raw)
 {
-	int ours[8], n = sw_ownfd_sorted(ours, 8), i, r = 0;
+	int ours[64], n = sw_ownfd_sorted(ours, 64), i, r = 0;
 	unsigned lo = first;
 
 	/* Close everything around the shim's own fds. */
@@ -100,7 +100,7 @@ SW_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 SW_EXPORT void closefrom(int lowfd)
 {
-	int ours[8], n = sw_ownfd_sorted(ours, 8), i, saved = errno;
+	int ours[64], n = sw_ownfd_sorted(ours, 64), i, saved = errno;
 	unsigned low = lowfd < 0 ? 0 : (unsigned)lowfd;
 
 	for (i = 0; i < n; i++) {

@@ -43,6 +43,13 @@ const uint64_t sw_syscall_timed_map[8] = {
     [7] = 1ull << (449 - 448), /* futex_waitv */
 };
 
+/* Each number above is in the word it is shifted into (x86_64 numbers). */
+_Static_assert(SYS_wait4 < 64 && SYS_flock / 64 == 1 &&
+		   SYS_fdatasync / 64 == 1 && SYS_futex / 64 == 3 &&
+		   SYS_waitid / 64 == 3 && SYS_exit_group / 64 == 3 &&
+		   SYS_pselect6 / 64 == 4 && SYS_accept4 / 64 == 4,
+	       "syscall numbers moved: fix sw_syscall_timed_map");
+
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2 13
 #endif
@@ -85,9 +92,14 @@ static long loop_wait(enum sw_call call, long nr, long a1, long a2, long a3,
 	struct sw_wait w;
 	long r;
 
+	int e = errno;
+
 	if (sw_loop_wait_begin(&w, call, (int)a1, capable) == SW_WAIT_PASS)
 		return sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-	r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+	/* shim: made again after our own tick's EINTR (core.h) */
+	while ((r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6)) == -1 &&
+	       sw_loop_wait_interrupted(&w, (int)r))
+		errno = e;
 	sw_loop_wait_end(&w, caller);
 	return r;
 }
@@ -102,6 +114,13 @@ sw_syscall_timed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	int fd = (int)a1;
 	long r;
 
+	/* shim: libunwind's memory validation while the shim unwinds (stack.c)
+	 */
+	if (sw_unlikely(sw_tls.in_unwind) && nr == SYS_write) {
+		r = sw_stack_unw_write(a1, a2, a3);
+		if (r != -2)
+			return r;
+	}
 	switch (nr) {
 	case SYS_exit_group:
 		sw_exit_underscore((int)a1);
@@ -234,7 +253,10 @@ sw_syscall_timed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	}
 	if (sw_call_nosleep(fd, cap) || !sw_call_enter(&c))
 		return sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-	r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+	/* shim: made again after our own tick's EINTR (core.h) */
+	do
+		r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
+	while (sw_call_interrupted(&c, call, r));
 	sw_call_leave(&c, call, fd, cap, caller);
 	return r;
 }

@@ -14,6 +14,7 @@
  * so that moving the fd (dup2 onto it) waits for them.
  */
 #include "core.h"
+#include "extras.h" /* extras */
 #include "ownfd.h"
 
 #include <errno.h>
@@ -33,9 +34,9 @@ static _Atomic uint64_t written; /* bytes in the file */
 static _Atomic uint64_t dropped; /* records not written */
 static pid_t trace_pid;		 /* the process the file belongs to */
 /* The size budget (STALLWATCH_MAX_SIZE): see rotate(). */
-static _Atomic int rotating;	/* one rotation at a time */
+static _Atomic int rotating;	 /* one rotation at a time */
 static SW_TLS int rotating_here; /* this thread writes the new file's head */
-static SW_TLS int in_emit;	/* this thread is inside sw_emit */
+static SW_TLS int in_emit;	 /* this thread is inside sw_emit */
 static char head[sizeof(struct sw_preamble) + 3 * SW_MAX_STR + 256];
 static size_t head_len; /* preamble + process record, for rotations */
 static uint64_t file_start_ns, prev_start_ns, prev_end_ns, prev_bytes;
@@ -171,6 +172,7 @@ static int rotate(size_t len)
 	sw_modules_replay();
 	sw_loop_reemit_all(now);
 	sw_py_new_file();
+	sw_test_new_file(); /* extras: the test in force */
 	memset(&d, 0, sizeof(d));
 	d.h.type = SW_REC_DROPPED;
 	d.h.size = sizeof(d);
@@ -315,20 +317,75 @@ static int check_dir(const char *dir, int is_default)
 	return 0;
 }
 
-int sw_writer_open(const char *dir, const char *comm, int pid)
+/*
+ * An anonymous trace file made in advance (sw_writer_prepare): the last
+ * moment a process is single-threaded is its first pthread_create, and a
+ * file created later, at the first loop wait, would borrow a low
+ * descriptor number for a moment while other threads of the program may
+ * be opening theirs (doc/design.md, "Living inside the host").  O_TMPFILE
+ * has no name: if no loop ever comes, nothing is left on disk; at the
+ * first loop wait it is linked under its name.  -1: none.
+ */
+static int anon_fd = -1;
+static pid_t anon_pid;
+
+static int use_dir(const char *dir)
 {
 	char def[64];
-	int fd = -1, err, n;
-	struct stat st;
+	int err;
 
 	snprintf(def, sizeof(def), "/tmp/stallwatch-%u", (unsigned)getuid());
 	err = check_dir(dir, strcmp(dir, def) == 0);
-	if (err) {
+	if (err)
 		sw_warn_parts("stallwatch: cannot use output directory ", dir,
 			      ": ", strerrordesc_np(err), "; not recording",
 			      NULL);
-		return -1;
+	return err;
+}
+
+void sw_writer_prepare(const char *dir)
+{
+	int fd;
+
+	if (anon_fd >= 0 && anon_pid == (pid_t)syscall(SYS_getpid))
+		return;
+	if (use_dir(dir) != 0)
+		return;
+	fd = (int)syscall(SYS_openat, AT_FDCWD, dir,
+			  O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return; /* no O_TMPFILE here: created at the first wait */
+	fd = sw_ownfd_move_high(fd);
+	/* Named files are 0600 whatever the umask; so is this one. */
+	syscall(SYS_fchmod, fd, 0600);
+	anon_fd = fd;
+	anon_pid = (pid_t)syscall(SYS_getpid);
+	sw_ownfd_add(fd, NULL, NULL);
+}
+
+/* Give the anonymous file its name (no descriptor is created). */
+static int link_anon(const char *path)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", anon_fd);
+	if (syscall(SYS_linkat, AT_FDCWD, proc, AT_FDCWD, path,
+		    AT_SYMLINK_FOLLOW) == 0)
+		return anon_fd;
+	return -1;
+}
+
+int sw_writer_open(const char *dir, const char *comm, int pid)
+{
+	int fd = -1, err, n, anon, high = 0;
+	struct stat st;
+
+	anon = anon_fd >= 0 && anon_pid == (pid_t)pid;
+	if (!anon && anon_fd >= 0) {
+		anon_fd = -1; /* a forked child's copy: closed by ownfd.c */
 	}
+	if (use_dir(dir) != 0)
+		return -1;
 	for (n = 0; n < 100 && fd < 0; n++) {
 		if (n == 0)
 			snprintf(trace_path, sizeof(trace_path), "%s/%s.%d%s",
@@ -337,11 +394,33 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 			snprintf(trace_path, sizeof(trace_path),
 				 "%s/%s.%d.%d%s", dir, comm, pid, n,
 				 SW_TRACE_SUFFIX);
+		if (anon) {
+			fd = link_anon(trace_path);
+			if (fd < 0 && errno != EEXIST) {
+				/* no /proc: forget it, create a named one */
+				sw_ownfd_del(anon_fd);
+				syscall(SYS_close, anon_fd);
+				anon_fd = -1;
+				anon = 0;
+				n = -1;
+			}
+			continue;
+		}
 		fd = (int)syscall(
 		    SYS_openat, AT_FDCWD, trace_path,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
+	}
+	if (anon && fd >= 0) {
+		/* Already high and owned: registered again below. */
+		sw_ownfd_del(fd);
+		anon_fd = -1;
+		high = 1;
+	} else if (anon) {
+		sw_ownfd_del(anon_fd);
+		syscall(SYS_close, anon_fd);
+		anon_fd = -1;
 	}
 	if (fd < 0) {
 		err = errno;
@@ -350,7 +429,8 @@ int sw_writer_open(const char *dir, const char *comm, int pid)
 		trace_path[0] = 0;
 		return -1;
 	}
-	fd = sw_ownfd_move_high(fd);
+	if (!high)
+		fd = sw_ownfd_move_high(fd);
 	if (syscall(SYS_fstat, fd, &st) != 0) {
 		sys_close(fd);
 		return -1;
@@ -396,4 +476,3 @@ void sw_writer_atfork_child(void)
 	rotating_here = 0;
 	trace_path[0] = 0;
 }
-

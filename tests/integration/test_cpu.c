@@ -178,8 +178,9 @@ START_TEST(test_c_spin)
 		sw_t_dump("report", rep);
 	ck_assert_ptr_nonnull(stall_cpu_frame(rep, stall, "spin_in_callback"));
 	/* Samples are ticks of the thread's CPU clock: on a loaded machine
-	 * the thread gets less CPU than the stall's wall time. */
-	ck_assert_int_ge(sampled, 80 * MS);
+	 * the thread gets less CPU than the stall's wall time (measured: 60
+	 * of 250 ms past the threshold with 6 other builds running). */
+	ck_assert_int_ge(sampled, 30 * MS);
 	json_decref(rep);
 }
 END_TEST
@@ -232,7 +233,7 @@ static void python_burn(const char *python)
 	    eval || burn,
 	    "no eval frame (nor the Python frame it ran) in the samples");
 	/* CPU-clock ticks: less than the wall time on a loaded machine. */
-	ck_assert_int_ge(sampled, 80 * MS);
+	ck_assert_int_ge(sampled, 30 * MS);
 	json_decref(rep);
 }
 
@@ -317,7 +318,8 @@ START_TEST(test_node_spin)
 	sampled = stall_sampled_ns(rep, stall);
 	fprintf(stderr, "cpu node: stall %lld ms, sampled %lld ms\n",
 		(long long)jint(stall, "duration_ns") / MS, sampled / MS);
-	ck_assert_int_ge(sampled, 100 * MS);
+	/* CPU-clock ticks: less than the wall time on a loaded machine. */
+	ck_assert_int_ge(sampled, 30 * MS);
 	json_decref(rep);
 }
 END_TEST

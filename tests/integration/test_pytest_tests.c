@@ -259,6 +259,101 @@ START_TEST(test_changes_at_run_time)
 }
 END_TEST
 
+/* Does every trace in dir that has a stall hold a test record `want`
+ * before its first stall?  Returns the number of such traces; fails on a
+ * trace with a stall and no such record. */
+static int traces_name_test(const char *dir, const char *want)
+{
+	char paths[8][4096], name[SW_MAX_STR + 1];
+	struct sw_t_raw raw;
+	struct sw_rec_test rec;
+	int n, f, ok = 0;
+	size_t i;
+
+	n = sw_t_raw_list(dir, paths, 8);
+	ck_assert_msg(n >= 1 && n <= 8, "%d traces in %s", n, dir);
+	for (f = 0; f < n; f++) {
+		int seen = 0;
+
+		ck_assert_int_eq(sw_t_raw_load_file(paths[f], &raw), 0);
+		for (i = 0; i < raw.n; i++) {
+			struct sw_rec_hdr h;
+
+			memcpy(&h, raw.recs[i], sizeof(h));
+			if (h.type == SW_REC_TEST) {
+				test_name(&raw, i, &rec, name, sizeof(name));
+				seen = !strcmp(name, want);
+			} else if (h.type == SW_REC_STALL) {
+				ck_assert_msg(seen,
+					      "%s: a stall before a test "
+					      "record naming %s",
+					      paths[f], want);
+				ok++;
+				break;
+			}
+		}
+		sw_t_raw_free(&raw);
+	}
+	return ok;
+}
+
+/* A child forked during a test writes its own file, which names the test
+ * again although the parent already wrote it. */
+START_TEST(test_forked_child_names_the_test)
+{
+	const char *dir = sw_t_tmpdir("envfork");
+
+	if (!sw_t_have("/usr/bin/python3")) {
+		sw_t_skip("no /usr/bin/python3");
+		return;
+	}
+	ck_assert_int_eq(
+	    sw_t_sh(
+		NULL,
+		"cd '%s' && env -u PYTEST_CURRENT_TEST %s /usr/bin/python3 "
+		"-c '\n"
+		"import asyncio, os, time\n"
+		"async def stall():\n"
+		"    await asyncio.sleep(0.01)\n"
+		"    time.sleep(0.1)\n"
+		"os.environ[\"PYTEST_CURRENT_TEST\"] = \"f.py::forks (call)\"\n"
+		"asyncio.run(stall())\n"
+		"pid = os.fork()\n"
+		"if pid == 0:\n"
+		"    asyncio.run(stall())\n"
+		"    os._exit(0)\n"
+		"os.waitpid(pid, 0)\n'",
+		dir, shim_env(dir)),
+	    0);
+	ck_assert_int_eq(traces_name_test(dir, "f.py::forks"), 2);
+}
+END_TEST
+
+/* Past the size budget the newest file stands alone: it names the test
+ * in force too. */
+START_TEST(test_rotated_file_names_the_test)
+{
+	const char *dir = sw_t_tmpdir("envrotate");
+	char paths[8][4096];
+	int n;
+
+	ck_assert_int_eq(
+	    sw_t_sh(NULL,
+		    "cd '%s' && PYTEST_CURRENT_TEST='r.py::floods (call)' "
+		    "STALLWATCH_MAX_SIZE=256K STALLWATCH_SAMPLE_INTERVAL=1ms "
+		    "STALLWATCH_THRESHOLD=1ms %s '%s' 400 20 2000 100 "
+		    ">/dev/null",
+		    dir, shim_env(dir), sw_t_build("tests/progs/raw_sleeps")),
+	    0);
+	n = sw_t_raw_list(dir, paths, 8);
+	ck_assert_msg(n == 1, "%d current trace files", n);
+	ck_assert_msg(sw_t_sh(NULL, "ls '%s' | grep -q 'swtrace\\.1$'", dir) ==
+			  0,
+		      "the trace did not rotate");
+	ck_assert_int_eq(traces_name_test(dir, "r.py::floods"), 1);
+}
+END_TEST
+
 Suite *sw_suite_pytest_tests(void)
 {
 	Suite *s = suite_create("pytest_tests");
@@ -269,6 +364,8 @@ Suite *sw_suite_pytest_tests(void)
 	tcase_add_test(tc, test_no_pytest_no_test_record);
 	tcase_add_test(tc, test_inherited_test_name);
 	tcase_add_test(tc, test_changes_at_run_time);
+	tcase_add_test(tc, test_forked_child_names_the_test);
+	tcase_add_test(tc, test_rotated_file_names_the_test);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,7 +9,8 @@
  *     installs none inherits the ignored disposition, as without `run`;
  *   - `run` dies of the signal that killed the program (a parent sees
  *     WIFSIGNALED with the same number), without a core of its own;
- *   - --js writes nothing into the working directory;
+ *   - --js writes nothing into the working directory, and leaves no
+ *     /tmp/perf-PID.map behind once copied beside the trace;
  *   - --max-size reaches the shim as STALLWATCH_MAX_SIZE.
  */
 #include <check.h>
@@ -232,6 +233,14 @@ START_TEST(js_writes_only_under_the_output_directory)
 	ck_assert_msg(rc == 0 && !strncmp(out, "0\n", 2),
 		      "cwd not empty, or no perf map beside the trace: %s",
 		      out);
+	free(out);
+	/* and node's own /tmp/perf-PID.map, which the copy holds, is gone */
+	rc = sw_t_sh(&out,
+		     "for f in '%s'/out/*/*.perfmap; do p=${f%%.perfmap}; "
+		     "p=${p##*.}; test ! -e /tmp/perf-$p.map || echo left "
+		     "$p; done",
+		     tmp);
+	ck_assert_msg(rc == 0 && !strstr(out, "left"), "%s", out);
 	free(out);
 }
 END_TEST
