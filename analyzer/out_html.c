@@ -154,6 +154,13 @@ static void put_site(FILE *out, const struct sw_site *s, int with_source)
 		fputs(i ? ",{" : "{", out);
 		kv_u64(out, &vf, "count", s->variants[i].count);
 		kv_u64(out, &vf, "total_ns", s->variants[i].total_ns);
+		/* each stack of the top places, for the flame graph (the
+		 * first is the site's own frames) */
+		if (with_source && i > 0) {
+			key(out, &vf, "frames");
+			put_frames(out, s->variants[i].frames,
+				   s->variants[i].nframes);
+		}
 		fputc('}', out);
 	}
 	fputs("]}", out);

@@ -336,15 +336,21 @@ static char *brief_sites(const struct sw_report *rep)
 	return brief;
 }
 
+/* 1: V8's unnamed interpreter trampolines; 2: named JavaScript frames
+ * (the perf map was there: then no hint). */
 static int trampolines(const struct sw_site *s)
 {
 	size_t i;
+	int r = 0;
 
-	for (i = 0; i < s->nframes; i++)
+	for (i = 0; i < s->nframes; i++) {
+		if (s->frames[i].lang == SW_LANG_JS)
+			return 2;
 		if (s->frames[i].function &&
 		    strstr(s->frames[i].function, "InterpreterEntryTrampoline"))
-			return 1;
-	return 0;
+			r = 1;
+	}
+	return r;
 }
 
 static void put_site(FILE *out, const struct sw_site *s, size_t i,
@@ -417,6 +423,8 @@ static void put_sites(FILE *out, const struct sw_report *rep,
 		put_site(out, &rep->sites[i], i, o);
 		hint |= trampolines(&rep->sites[i]);
 	}
+	if (hint & 2) /* JavaScript frames were named: --js was on */
+		hint = 0;
 	if (shown > MAX_SITES_SHOWN)
 		fprintf(out, "\n... %zu more sites (see --format json)\n",
 			shown - MAX_SITES_SHOWN);

@@ -105,27 +105,44 @@ var flameRoot = null, flameZoom = null, flameDepth = 0, query = '', appOnly = tr
 function buildFlame() {
 	flameDepth = 0;
 	var root = { label: 'all', value: 0, kids: new Map(), parent: null, depth: 0, f: null, count: 0 };
+	/* one path per raw stack of a site where the page has it, else the
+	 * site's heaviest stack for all of its time */
+	function stacksOf(s) {
+		var v = s.variants || [], out = [], given = 0;
+		v.forEach(function (x, i) {
+			var frames = i === 0 ? s.frames : x.frames;
+			if (!frames) return;
+			out.push({ frames: frames, ns: x.total_ns, count: x.count });
+			given += x.total_ns;
+		});
+		if (!out.length) return [{ frames: s.frames, ns: s.total_ns, count: s.count }];
+		if (s.total_ns > given) out[0].ns += s.total_ns - given;
+		return out;
+	}
 	D.sites.forEach(function (s) {
 		if (!s.total_ns) return;
-		/* the program's own frames; a site with none keeps its place */
-		var path = s.frames.filter(function (f) { return !appOnly || f.app; });
-		if (!path.length && s.frames.length) path = [s.frames[Math.max(0, s.frames.findIndex(function (f) { return f.function === s.func; }))]];
-		path = path.slice().reverse();
-		path.push({ label: s.kind === 'cpu-stall' ? '[cpu-stall]' : '[' + s.kind + ': ' + (s.call || '?') + ']', lang: 'leaf', kind: s.kind });
-		var node = root;
-		root.value += s.total_ns;
-		root.count += s.count;
-		path.forEach(function (f) {
-			var key = String(f.label);
-			var c = node.kids.get(key);
-			if (!c) {
-				c = { label: key, value: 0, kids: new Map(), parent: node, depth: node.depth + 1, f: f, count: 0 };
-				node.kids.set(key, c);
-			}
-			c.value += s.total_ns;
-			c.count += s.count;
-			node = c;
-			if (node.depth > flameDepth) flameDepth = node.depth;
+		stacksOf(s).forEach(function (st) {
+			/* the program's own frames; a stack with none keeps the
+			 * site's place */
+			var path = st.frames.filter(function (f) { return !appOnly || f.app; });
+			if (!path.length && st.frames.length) path = [st.frames[Math.max(0, st.frames.findIndex(function (f) { return f.function === s.func; }))]];
+			path = path.slice().reverse();
+			path.push({ label: s.kind === 'cpu-stall' ? '[cpu-stall]' : '[' + s.kind + ': ' + (s.call || '?') + ']', lang: 'leaf', kind: s.kind });
+			var node = root;
+			root.value += st.ns;
+			root.count += st.count;
+			path.forEach(function (f) {
+				var key = String(f.label);
+				var c = node.kids.get(key);
+				if (!c) {
+					c = { label: key, value: 0, kids: new Map(), parent: node, depth: node.depth + 1, f: f, count: 0 };
+					node.kids.set(key, c);
+				}
+				c.value += st.ns;
+				c.count += st.count;
+				node = c;
+				if (node.depth > flameDepth) flameDepth = node.depth;
+			});
 		});
 	});
 	(function place(n, x) {

@@ -332,6 +332,22 @@ START_TEST(html_is_inert_and_self_contained)
 			 HOSTILE_PY);
 	ck_assert_str_eq(json_string_value(json_object_get(f, "function")),
 			 "block</script>");
+	/* the place comes through whole; the hostile file is not read */
+	{
+		json_t *s0 = json_array_get(json_object_get(root, "sites"), 0);
+
+		ck_assert_str_eq(
+		    json_string_value(json_object_get(s0, "place")),
+		    sites[0].place.text);
+		ck_assert_str_eq(json_string_value(json_object_get(s0, "loc")),
+				 HOSTILE_PY ":7");
+		ck_assert(json_is_null(json_object_get(s0, "src")));
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(
+			json_array_get(json_object_get(s0, "frames"), 2),
+			"app")),
+		    0);
+	}
 	f = json_array_get(
 	    json_object_get(json_array_get(json_object_get(root, "sites"), 1),
 			    "frames"),
