@@ -82,7 +82,8 @@ $(PB_GEN) &: analyzer/profile.proto
 $(PB_OBJ): $(PB_GEN)
 	$(CC) $(BASE_CFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null) -I$(B)/gen -c -o $@ $(B)/gen/profile.pb-c.c
 
-$(B)/analyzer/out_pprof.o $(B)/tests/unit/test_viewer_exports.o: $(PB_GEN)
+$(B)/analyzer/out_pprof.o $(B)/tests/unit/test_viewer_exports.o \
+	$(B)/tests/integration/test_profile_exports.o: $(PB_GEN)
 
 $(B)/preload/%.o: preload/%.c preload/*.h include/*.h
 	@mkdir -p $(@D)

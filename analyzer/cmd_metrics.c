@@ -1,6 +1,6 @@
 /*
  * cmd_metrics.c - `stallwatch metrics`: the traces as Prometheus text
- * exposition (format 0.0.4, which OpenMetrics scrapers also accept).
+ * exposition (format 0.0.4), or OpenMetrics 1.0 to a scraper that asks.
  *
  * Families (labels process = the program's name, pid, loop = loop id):
  *   stallwatch_loop_turn_duration_seconds  histogram of turn lengths, from
@@ -19,8 +19,10 @@
  *
  * Without --listen the exposition is printed once (or written atomically
  * with -o, for node_exporter's textfile collector).  With --listen it is
- * served on /metrics by libmicrohttpd; each scrape re-reads the traces,
- * at most once per second (a faster scraper gets the cached text).
+ * served on /metrics by libmicrohttpd, in the OpenMetrics format to a
+ * scraper that asks for it (Accept), else in Prometheus' text format; each
+ * scrape re-reads the traces, at most once per second (a faster scraper gets
+ * the cached text).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -379,6 +381,50 @@ struct server {
 	struct timespec when;
 };
 
+/*
+ * The same exposition in the OpenMetrics text format, for a scraper that
+ * asks for it: a counter family is named without its "_total" (its
+ * samples keep it), and the text ends with "# EOF".
+ */
+static char *to_openmetrics(const char *text)
+{
+	struct sw_buf b = {0};
+	const char *line = text;
+
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *next = end ? end + 1 : line + len;
+
+		if (!strncmp(line, "# HELP ", 7) &&
+		    !strncmp(next, "# TYPE ", 7)) {
+			/* "# HELP name help" then "# TYPE name counter" */
+			size_t nl = strcspn(line + 7, " \n");
+			const char *tend = strchr(next, '\n');
+			size_t tlen =
+			    tend ? (size_t)(tend - next) : strlen(next);
+			int counter = tlen > 8 &&
+				      !strncmp(next + tlen - 8, " counter", 8);
+
+			if (counter && nl > 6 &&
+			    !strncmp(line + 7 + nl - 6, "_total", 6)) {
+				sw_buf_add(&b, line, 7 + nl - 6);
+				sw_buf_add(&b, line + 7 + nl, len - 7 - nl);
+				sw_buf_puts(&b, "\n# TYPE ");
+				sw_buf_add(&b, next + 7, nl - 6);
+				sw_buf_puts(&b, " counter\n");
+				line = tend ? tend + 1 : next + tlen;
+				continue;
+			}
+		}
+		sw_buf_add(&b, line, len);
+		sw_buf_add(&b, "\n", 1);
+		line = next;
+	}
+	sw_buf_puts(&b, "# EOF\n");
+	return sw_buf_take(&b);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload,
@@ -388,8 +434,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	struct MHD_Response *resp;
 	struct timespec now;
 	enum MHD_Result r;
-	const char *body;
+	const char *body, *accept;
+	char *om = NULL;
 	unsigned status = MHD_HTTP_OK;
+	int openmetrics;
 
 	(void)version;
 	(void)upload;
@@ -416,12 +464,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		if (!s->cached)
 			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
+	/* Prometheus asks for OpenMetrics first; curl gets plain text */
+	accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					     MHD_HTTP_HEADER_ACCEPT);
+	openmetrics = status == MHD_HTTP_OK && accept &&
+		      strstr(accept, "application/openmetrics-text");
+	if (openmetrics)
+		body = om = to_openmetrics(body);
 	resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
 					       MHD_RESPMEM_MUST_COPY);
+	free(om);
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type",
-				"text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(
+	    resp, "Content-Type",
+	    openmetrics
+		? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+		: "text/plain; version=0.0.4; charset=utf-8");
 	r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;

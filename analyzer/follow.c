@@ -566,6 +566,12 @@ static uint64_t poll_file(struct sw_follow *f, struct ffile *ff)
 
 			memcpy(l->thread_name, t.loops[i].thread_name,
 			       sizeof(l->thread_name));
+			l->thread_name[sizeof(l->thread_name) - 1] = 0;
+			/* shown on a terminal: no control bytes, ASCII only */
+			for (char *c = l->thread_name; *c; c++)
+				if ((unsigned char)*c < 0x20 ||
+				    (unsigned char)*c >= 0x7f)
+					*c = '?';
 			if (!l->born_ns)
 				l->born_ns = t.loops[i].rec.time_ns;
 			if (t.loops[i].ended)

@@ -30,8 +30,8 @@
 #include "model.h"
 #include "util.h"
 
-#define STACK_MAX 64 /* frames per column; deeper stacks keep the inner ones \
-		      */
+/* Frames per column; deeper stacks keep their innermost ones. */
+#define STACK_MAX	      64
 #define SW_CHROME_DEFAULT_MAX (64ull << 20)
 
 struct item {
@@ -347,6 +347,10 @@ int sw_write_chrome_capped(const struct sw_report *rep, FILE *out,
 			items[j++] = items[i];
 	n = j;
 	qsort(items, n, sizeof(*items), item_cmp);
+	/* stackFrames for the kept events only: number them again */
+	sw_intern_free(&c.nodes);
+	sw_intern_free(&c.stacks);
+	c.nparent = c.nleaf = 0;
 
 	fprintf(out,
 		"{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":"

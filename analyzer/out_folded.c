@@ -4,9 +4,10 @@
  *
  * One line per distinct stack (a site's variants): frames outermost first
  * joined by ';', a space, then the blocked or stalled time in microseconds
- * (rounded to the nearest, at least 1 for a site that took any time, so that
- * strict-mode sites of a few nanoseconds stay visible).  The innermost frame is
- * added by us and names what the site is: "[blocking-call: clock_nanosleep]",
+ * (flamegraph.pl --countname=us; rounded to the nearest, at least 1 for a
+ * site that took any time, so that strict-mode sites of a few nanoseconds
+ * stay visible).  The innermost frame is added
+ * by us and names what the site is: "[blocking-call: clock_nanosleep]",
  * "[cpu-stall]", "[private-loop: epoll_wait]", "[gil-wait: ...]", so one
  * flame graph shows both where the loop blocked and on what.
  *

@@ -227,9 +227,10 @@ static Sample *new_sample(struct builder *b, const struct sw_report *rep,
 	s->label[2] = label(b, "process", buf);
 	s->label[3] =
 	    label(b, "thread", thread_name(p, ev->tid, buf, sizeof(buf)));
-	s->label[4] = label(b, "place", site->place.text && *site->place.text
-					    ? site->place.text
-					    : "[no stack]");
+	s->label[4] =
+	    label(b, "place",
+		  site->place.text && *site->place.text ? site->place.text
+							: "[no stack]");
 	return s;
 }
 

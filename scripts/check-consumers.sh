@@ -5,7 +5,9 @@
 #   - a real Prometheus scrapes `stallwatch metrics --listen` (a running C
 #     epoll service under the shim) and its query API returns the series;
 #   - go tool pprof -top reads `report --format pprof` and names the planted
-#     functions: slow_callback (C) and render_report (aiohttp service).
+#     functions: slow_callback (C) and render_report (aiohttp service);
+#   - speedscope itself (its npm release, run in headless Chromium) imports
+#     `report --format speedscope` and `--format chrome`.
 set -eu
 
 ROOT=${SW_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -137,3 +139,38 @@ grep -q 'render_report' "$work/py.top" || fail "go tool pprof -top does not name
 go tool pprof -top -sample_index=blocked -tagfocus=kind=blocking-call "$work/py.pb.gz" >/dev/null 2>&1 ||
 	fail "go tool pprof cannot select the blocked value and the kind label"
 ok "go tool pprof -top names slow_callback and render_report"
+
+# 4. speedscope: its release (npm) in headless Chromium loads both files
+if ! command -v npm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+	echo "check-consumers: skipped: speedscope needs npm and chromium"
+	exit 0
+fi
+(cd "$work" && npm pack --silent speedscope@1.20.0 >/dev/null 2>&1 &&
+	tar xzf speedscope-1.20.0.tgz) || fail "npm pack speedscope"
+www="$work/package/dist/release"
+"$SW" report -q -f speedscope -o "$www/c.speedscope.json" "$work/c" ||
+	fail "report --format speedscope"
+"$SW" report -q -f chrome -o "$www/c.trace.json" "$work/c" ||
+	fail "report --format chrome"
+sport=$(free_port)
+(cd "$www" && exec $PY -m http.server "$sport" --bind 127.0.0.1) >/dev/null 2>&1 &
+pids="$pids $!"
+sleep 1
+# speedscope names the window after the profile it imported, and the
+# view after the thread; a file it cannot read leaves "Something went
+# wrong" instead.
+speedscope_loads() {
+	timeout 60 chromium --headless --no-sandbox --disable-gpu \
+		--user-data-dir="$work/chromium" --virtual-time-budget=10000 \
+		--dump-dom "http://127.0.0.1:$sport/index.html#profileURL=http://127.0.0.1:$sport/$1" \
+		2>/dev/null >"$work/dom.html" || true
+	grep -q "went wrong" "$work/dom.html" && return 1
+	grep -q "<title>$2 - speedscope</title>" "$work/dom.html" || return 1
+	grep -q "$3" "$work/dom.html"
+}
+speedscope_loads c.speedscope.json "stallwatch: where the event loops stalled" \
+	"epoll_sleep [0-9]* epoll_sleep (tid" ||
+	fail "speedscope did not import the speedscope file"
+speedscope_loads c.trace.json "c.trace.json" "epoll_sleep (event loop 1)" ||
+	fail "speedscope did not import the chrome file"
+ok "speedscope imports report --format speedscope and --format chrome"

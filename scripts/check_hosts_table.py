@@ -47,9 +47,17 @@ def failed_modules(log_path):
             lines = f.read().splitlines()
     except OSError:
         return set()
+    # After a re-run (-w), only what failed again counts: the lists
+    # printed before it are the first pass.
+    start = 0
+    for i, line in enumerate(lines):
+        if "Re-running" in line:
+            start = i
     found = set()
     for i, line in enumerate(lines):
-        if re.match(r"^\d+ tests? failed:$", line.strip()):
+        if i < start:
+            continue
+        if re.match(r"^\d+ tests? failed( again)?:$", line.strip()):
             found = set()
             for more in lines[i + 1:]:
                 if not more.startswith("    "):

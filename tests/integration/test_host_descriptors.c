@@ -187,7 +187,8 @@ START_TEST(test_nonloop_program_fds)
 			     "ls -l /proc/self/fd",
 			     "ls -l /proc/self/fd | sed -E 's/^.* ([0-9]+) -> "
 			     "/\\1 -> /; s#/proc/[0-9]+/#/proc/PID/#; "
-			     "s/\\[[0-9]+\\]//; s/out\\.[A-Za-z0-9]+/out/'",
+			     "s/\\[[0-9]+\\]//; s/out\\.[A-Za-z0-9]+/out/; "
+			     "s/ \\(deleted\\)$//'",
 			     ""),
 			 0);
 }

@@ -118,8 +118,7 @@ START_TEST(top_once_names_c_epoll_loop_and_place)
 	snprintf(cmd, sizeof(cmd), "'%s' 400 120",
 		 sw_t_build("tests/progs/epoll_sleep"));
 	pid = start_service(dir, cmd);
-	out =
-	    top_until(dir, "nanosleep ← slow_callback", "epoll_sleep/1");
+	out = top_until(dir, "nanosleep ← slow_callback", "epoll_sleep/1");
 	ck_assert_ptr_nonnull(row_of(out, pid));
 	free(out);
 	stop_service(pid);

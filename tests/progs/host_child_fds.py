@@ -19,9 +19,11 @@ def listing(close_fds):
     for line in out.splitlines():
         m = re.search(r" (\d+) -> (.*)$", line)
         if m:
-            # pipe:[1234] -> pipe; the descriptor's number and kind stay.
-            rows.append("%s %s" % (m.group(1), re.sub(r"\[\d+\]", "",
-                                                       m.group(2))))
+            # pipe:[1234] -> pipe; " (deleted)" (a file replaced since it was
+            # opened, such as /dev/null by another job) is not the shim's doing.
+            target = re.sub(r"\[\d+\]", "", m.group(2))
+            rows.append("%s %s" % (m.group(1),
+                                   re.sub(r" \(deleted\)$", "", target)))
     return rows
 
 

@@ -28,7 +28,7 @@ fds_once() {
 	[ "${floor:-900}" -gt 900 ] && floor=900
 	ls -l "/proc/$1/fd" 2>/dev/null |
 		sed -nE 's/^.* ([0-9]+) -> (.*)$/\1 -> \2/p' |
-		sed -E "s#\[[0-9]+\]##; s#$dir#DIR#; s#/proc/[0-9]+/#/proc/PID/#" |
+		sed -E "s#\[[0-9]+\]##; s#$dir#DIR#; s#/proc/[0-9]+/#/proc/PID/#; s# \(deleted\)\$##" |
 		sort -n | awk -v floor="${floor:-900}" '$1 + 0 < floor + 0'
 }
 

@@ -4,7 +4,7 @@
  * once, label values escaped), the turn histogram uses the shim's real
  * bucket bounds and its +Inf bucket equals the count, counters carry the
  * trace's numbers, --places N keeps N place labels plus "other", and
- * --listen serves the same text over HTTP.
+ * --listen serves the same text over HTTP (OpenMetrics when asked).
  */
 #include <check.h>
 #include <math.h>
@@ -186,8 +186,9 @@ START_TEST(exposition_is_valid_and_exact)
 	/* the hostile name, escaped */
 	ck_assert_ptr_nonnull(
 	    strstr(out, "process=\"we\\\"b\\\\x\",pid=\"777\",loop=\"1\""));
-	ck_assert_ptr_nonnull(strstr(out, "kind=\"blocking-call\",place=\""
-					  "handler0 (web.py:1) → read\"} 0.3\n"));
+	ck_assert_ptr_nonnull(strstr(out,
+				     "kind=\"blocking-call\",place=\""
+				     "handler0 (web.py:1) → read\"} 0.3\n"));
 	free(copy);
 	free(out);
 }
@@ -213,6 +214,34 @@ START_TEST(places_are_bounded)
 				 sw_t_build("stallwatch"), dir),
 			 2);
 	free(out);
+}
+END_TEST
+
+/* -o writes the same text atomically, for node_exporter's textfile
+ * collector: the file appears whole, no temporary file stays. */
+START_TEST(output_file_is_written_whole)
+{
+	const char *dir = make_trace();
+	char *out = NULL, *file = NULL, path[4300];
+
+	ck_assert_int_eq(
+	    sw_t_sh(&out, "'%s' metrics '%s'", sw_t_build("stallwatch"), dir),
+	    0);
+	snprintf(path, sizeof(path), "%s/stallwatch.prom", dir);
+	ck_assert_int_eq(sw_t_sh(NULL, "'%s' metrics -o '%s' '%s'",
+				 sw_t_build("stallwatch"), path, dir),
+			 0);
+	file = sw_t_slurp(path, NULL);
+	ck_assert_ptr_nonnull(file);
+	ck_assert_str_eq(file, out);
+	ck_assert_int_eq(sw_t_sh(NULL, "ls '%s' | grep -q tmp", dir), 1);
+	free(file);
+	free(out);
+	ck_assert_int_eq(sw_t_sh(NULL,
+				 "'%s' metrics -o /nonexistent/x.prom "
+				 "'%s' 2>/dev/null",
+				 sw_t_build("stallwatch"), dir),
+			 2);
 }
 END_TEST
 
@@ -254,6 +283,20 @@ START_TEST(listen_serves_metrics)
 				     "process=\"we\\\"b\\\\x\",pid=\"777\","
 				     "loop=\"1\"} 3\n"));
 	free(out);
+	/* a scraper that asks for OpenMetrics gets it */
+	ck_assert_int_eq(
+	    sw_t_sh(
+		&out,
+		"curl -sf -H 'Accept: application/openmetrics-text;"
+		"version=1.0.0,text/plain;version=0.0.4;q=0.5' '%s/metrics'",
+		url),
+	    0);
+	ck_assert_ptr_nonnull(
+	    strstr(out, "\n# TYPE stallwatch_loop_stalls counter\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nstallwatch_loop_stalls_total{"));
+	ck_assert_ptr_null(strstr(out, "# TYPE stallwatch_loop_stalls_total"));
+	ck_assert(strlen(out) > 6 && !strcmp(out + strlen(out) - 6, "# EOF\n"));
+	free(out);
 	ck_assert_int_eq(sw_t_sh(&out,
 				 "curl -s -o /dev/null -w '%%{http_code}' "
 				 "'%s/other'",
@@ -275,6 +318,7 @@ Suite *sw_suite_metrics_exposition(void)
 
 	tcase_add_test(tc, exposition_is_valid_and_exact);
 	tcase_add_test(tc, places_are_bounded);
+	tcase_add_test(tc, output_file_is_written_whole);
 	tcase_add_test(tc, listen_serves_metrics);
 	suite_add_tcase(s, tc);
 	return s;

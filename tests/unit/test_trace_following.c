@@ -100,7 +100,7 @@ START_TEST(follows_a_growing_trace)
 	snprintf(path, sizeof(path), "%s/svc.%d.swtrace", dir, (int)getpid());
 	tb_begin(&b, (uint32_t)getpid(), cmd, sizeof(cmd), "svc");
 	started_now(&b);
-	tb_loop(&b, 1, 99, t0, "loop");
+	tb_loop(&b, 1, 99, t0, "lo\x1b[2Jop");
 	tb_pycode(&b, 5, "handler", "/srv/app.py", 10);
 	heartbeat(&b, t0 + 2000000000ull, 100, 100000000ull);
 	cut = b.len;
@@ -118,7 +118,7 @@ START_TEST(follows_a_growing_trace)
 	ck_assert_str_eq(p->comm, "svc");
 	ck_assert_int_eq(p->nloops, 1);
 	l = &p->loops[0];
-	ck_assert_str_eq(l->thread_name, "loop");
+	ck_assert_str_eq(l->thread_name, "lo?[2Jop"); /* no escape left */
 	ck_assert_int_eq(l->nhb, 1);
 	ck_assert_int_eq(l->nitems, 0); /* the torn event waits */
 
