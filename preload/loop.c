@@ -502,6 +502,7 @@ void sw_loop_wait_end(struct sw_wait *w, void *caller)
 		atomic_store_explicit(&slot->turn_start_ns, now,
 				      memory_order_release);
 		t->in_turn = 1;
+		sw_test_turn(now);
 	}
 	atomic_store_explicit(&slot->in_wrapper, 0, memory_order_release);
 }

@@ -3,10 +3,12 @@
  *
  * pytest keeps "path::test (phase)" in the PYTEST_CURRENT_TEST environment
  * variable while a test runs (doc/design.md, "Stalls belong to tests").
- * Before a loop thread writes an event or a stall, sw_test_note() writes
- * SW_REC_TEST when the test (the phase cut off) differs from the last one
- * written.  The analyzer then gives each stall and event the test in
- * force at its time.
+ * When a loop thread starts a turn, and before it writes an event or a
+ * stall, sw_test_note() writes SW_REC_TEST when the test (the phase cut
+ * off) differs from the last one written, so every test that turned the
+ * loop is named, also one that stalled nothing.  At a turn start the check
+ * is inline (sw_test_turn) and costs two loads.  The analyzer then gives each
+ * stall and event the test in force at its time.
  *
  * The value is not read with getenv on the record path: another thread
  * may be in setenv, which can free the array getenv walks.  Instead the
@@ -33,9 +35,9 @@
 #define VAR	"PYTEST_CURRENT_TEST"
 #define VAR_LEN (sizeof(VAR) - 1)
 
-/* The variable's value as the wrappers last saw it.  `seq` is odd while a
- * wrapper copies; a reader that sees it move retries at the next record. */
-static _Atomic uint32_t seq;
+/* The variable's value as the wrappers last saw it.  `sw_test_seq` is odd while
+ * a wrapper copies; a reader that sees it move retries at the next record. */
+_Atomic uint32_t sw_test_seq;
 static char cur[SW_MAX_STR];
 static _Atomic uint32_t cur_len;
 static _Atomic int cur_set; /* set at all (its id may be "") */
@@ -45,7 +47,8 @@ static atomic_flag busy = ATOMIC_FLAG_INIT;
 /* A new trace file (rotation, forked child) lacks the test in force: the
  * next note writes it again first. */
 static _Atomic int rewrite;
-static _Atomic uint32_t seen_seq; /* seq when `cur` was last compared */
+_Atomic uint32_t
+    sw_test_seen_seq; /* sw_test_seq when `cur` was last compared */
 static char last[SW_MAX_STR];
 static size_t last_len;
 static uint64_t last_ns;
@@ -81,11 +84,11 @@ static void store(const char *v)
 {
 	size_t n = v ? id_len(v, strnlen(v, SW_MAX_STR + 64)) : 0;
 
-	atomic_fetch_add_explicit(&seq, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&sw_test_seq, 1, memory_order_acq_rel);
 	memcpy(cur, v ? v : "", n);
 	atomic_store_explicit(&cur_len, (uint32_t)n, memory_order_relaxed);
 	atomic_store_explicit(&cur_set, v != NULL, memory_order_relaxed);
-	atomic_fetch_add_explicit(&seq, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&sw_test_seq, 1, memory_order_acq_rel);
 }
 
 static int is_var(const char *name, size_t len)
@@ -181,8 +184,9 @@ void sw_test_note(uint64_t at_ns)
 	size_t n;
 
 	if (sw_likely(
-		atomic_load_explicit(&seq, memory_order_acquire) ==
-		    atomic_load_explicit(&seen_seq, memory_order_relaxed) &&
+		atomic_load_explicit(&sw_test_seq, memory_order_acquire) ==
+		    atomic_load_explicit(&sw_test_seen_seq,
+					 memory_order_relaxed) &&
 		!atomic_load_explicit(&rewrite, memory_order_relaxed)))
 		return; /* unchanged (never set: both 0) */
 	/* Another loop thread is writing the same news. */
@@ -190,15 +194,15 @@ void sw_test_note(uint64_t at_ns)
 		return;
 	if (atomic_exchange(&rewrite, 0) && last_len)
 		emit_test(last, last_len, last_ns);
-	s1 = atomic_load_explicit(&seq, memory_order_acquire);
+	s1 = atomic_load_explicit(&sw_test_seq, memory_order_acquire);
 	if (s1 & 1)
 		goto out; /* a wrapper is copying: the next record will do */
 	n = atomic_load_explicit(&cur_len, memory_order_relaxed);
 	memcpy(name, cur, n);
-	s2 = atomic_load_explicit(&seq, memory_order_acquire);
+	s2 = atomic_load_explicit(&sw_test_seq, memory_order_acquire);
 	if (s1 != s2)
 		goto out;
-	atomic_store_explicit(&seen_seq, s1, memory_order_relaxed);
+	atomic_store_explicit(&sw_test_seen_seq, s1, memory_order_relaxed);
 	if (n == last_len && memcmp(name, last, n) == 0)
 		goto out;
 	/* The test began before the turn that holds this record: stamp the
