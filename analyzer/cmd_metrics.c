@@ -45,6 +45,7 @@
 #include "intern.h"
 #include "model.h"
 #include "reader.h"
+#include "outfile.h"
 #include "util.h"
 
 static const char usage[] =
@@ -548,35 +549,17 @@ static int serve(const char *listen, char *const *paths, size_t npaths)
 	return 0;
 }
 
+static int put_text(FILE *out, void *ctx)
+{
+	return fputs(ctx, out) < 0 ? -1 : 0;
+}
+
+/* For node_exporter's textfile collector: never a half-written file. */
 static int write_file(const char *path, const char *text)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp), rc = 2;
-	size_t len = strlen(text), off = 0;
-
-	if (fd < 0) {
-		sw_err("metrics: %s: %s", path, strerror(errno));
-		free(tmp);
-		return 2;
-	}
-	fchmod(fd, 0644);
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	if (close(fd) == 0 && off == len && rename(tmp, path) == 0)
-		rc = 0;
-	else
-		sw_err("metrics: %s: %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return sw_outfile_write(path, "metrics", put_text, (void *)text) == 0
+		   ? 0
+		   : 2;
 }
 
 int sw_cmd_metrics(int argc, char **argv)

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "model.h"
+#include "outfile.h"
 #include "place.h"
 #include "run_dir.h"
 #include "util.h"
@@ -99,12 +100,9 @@ static int parse_format(const char *s, enum fmt *f)
 	static const struct {
 		const char *name;
 		enum fmt f;
-	} v[] = {{"text", FMT_TEXT},
-		 {"json", FMT_JSON},
-		 {"folded", FMT_FOLDED},
-		 {"html", FMT_HTML},
-		 {"chrome", FMT_CHROME},
-		 {"speedscope", FMT_SPEEDSCOPE},
+	} v[] = {{"text", FMT_TEXT},	 {"json", FMT_JSON},
+		 {"folded", FMT_FOLDED}, {"html", FMT_HTML},
+		 {"chrome", FMT_CHROME}, {"speedscope", FMT_SPEEDSCOPE},
 		 {"pprof", FMT_PPROF}};
 	size_t i;
 
@@ -144,49 +142,23 @@ static int write_report(const struct sw_report *rep, enum fmt f, FILE *out,
 	}
 }
 
+struct report_job {
+	const struct sw_report *rep;
+	enum fmt f;
+};
+
+static int write_job(FILE *out, void *ctx)
+{
+	const struct report_job *job = ctx;
+
+	return write_report(job->rep, job->f, out, 0);
+}
+
 static int to_file(const struct sw_report *rep, enum fmt f, const char *path)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	FILE *out;
-	int fd, rc;
+	struct report_job job = {rep, f};
 
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		sw_err("%s: %s", path, strerror(errno));
-		free(tmp);
-		return 2;
-	}
-	out = fdopen(fd, "w");
-	if (!out) {
-		sw_err("%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return 2;
-	}
-	/* mkstemp creates 0600; a report is meant to be shared like any
-	 * other output file. */
-	{
-		mode_t um = umask(0);
-
-		umask(um);
-		fchmod(fd, 0666 & ~um);
-	}
-	rc = write_report(rep, f, out, 0);
-	if (fflush(out) != 0 || ferror(out))
-		rc = -1;
-	if (fclose(out) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0) {
-		sw_err("%s: %s", path, strerror(errno));
-		rc = -1;
-	} else if (rc != 0) {
-		sw_err("%s: could not write the report", path);
-	}
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc == 0 ? 0 : 2;
+	return sw_outfile_write(path, "report", write_job, &job) == 0 ? 0 : 2;
 }
 
 int sw_cmd_report(int argc, char **argv)

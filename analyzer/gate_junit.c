@@ -11,8 +11,8 @@
  * left out: nothing was checked in them.  A failing testcase has exactly
  * one <failure> (Jenkins shows only the first), whose message lists every
  * violation and whose text has one verdict line, with its place, each.
- * The file is written to a temporary name beside the target and renamed,
- * so a CI step never reads half of it.
+ * The file is written atomically (outfile.h), so a CI step never reads
+ * half of it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "outfile.h"
 #include "html_escape.h"
 #include "util.h"
 
@@ -337,45 +338,12 @@ fail:
 	return -1;
 }
 
+static int write_job(FILE *out, void *ctx)
+{
+	return write_to(out, ctx);
+}
+
 int sw_gate_write_junit(const struct sw_gate *g)
 {
-	char *tmp = xasprintf("%s.tmp.XXXXXX", g->junit);
-	mode_t um;
-	FILE *out = NULL;
-	int fd, rc = -1;
-
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto fail;
-	/* mkstemp creates 0600; a report is shared like other outputs */
-	um = umask(0);
-	umask(um);
-	if (fchmod(fd, 0666 & ~um) != 0)
-		goto fail;
-	out = fdopen(fd, "w");
-	if (!out)
-		goto fail;
-	fd = -1;
-	if (write_to(out, g) != 0 || fflush(out) != 0 || ferror(out))
-		goto fail;
-	if (fclose(out) != 0) {
-		out = NULL;
-		goto fail;
-	}
-	out = NULL;
-	if (rename(tmp, g->junit) != 0)
-		goto fail;
-	rc = 0;
-	goto done;
-fail:
-	fprintf(stderr, "stallwatch gate: cannot write %s: %s\n", g->junit,
-		strerror(errno));
-	if (out)
-		fclose(out);
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-done:
-	free(tmp);
-	return rc;
+	return sw_outfile_write(g->junit, "gate: JUnit", write_job, (void *)g);
 }

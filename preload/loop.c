@@ -1,7 +1,7 @@
 /*
  * loop.c - loop threads, turns, lag histograms, heartbeats, stall records.
  *
- * The loop model (DESIGN.md): a thread that waits in epoll_wait & kin is
+ * The loop model (doc/design.md, "The loop model"): a thread that waits in epoll_wait & kin is
  * a loop thread; its loop is the epoll fd it first waits on, forgotten when
  * that fd is closed.  A turn runs from the return of the loop's wait to the
  * next call of it; a turn longer than the threshold is a stall.  A wait on

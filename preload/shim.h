@@ -80,7 +80,7 @@ struct sw_thread {
 	uint32_t unwind_warm; /* libunwind has run once on this thread */
 	/* >0 inside dlopen/dlmopen/dlclose/dl_iterate_phdr (wrap_dl.c) or C++
 	 * exception unwinding (sampler.c's wrappers): the loader lock may be
-	 * held, so the sampler must not unwind (DESIGN.md, Stacks). */
+	 * held, so the sampler must not unwind (doc/design.md, "Stacks"). */
 	volatile uint32_t in_loader;
 	/* >0 while stack.c runs libunwind: its pipe2() and close() calls
 	 * reach stack.c instead of the kernel (wrap_fd.c). */

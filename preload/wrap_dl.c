@@ -3,7 +3,7 @@
  *
  * Each raises sw_tls.in_loader and sw_loader_busy around the real call
  * (sw_loader_enter): the loader lock may be held, so the sampler must not
- * unwind now (DESIGN.md, shim.h).
+ * unwind now (doc/design.md, "Stacks").
  * After a dlopen, the new modules are recorded.
  *
  * glibc's dlopen looks at its caller's return address to pick the

@@ -6,7 +6,7 @@
  * unwind, _Unwind_Backtrace), the interrupted unwinder may hold the loader
  * lock (dl_iterate_phdr, on C libraries older than glibc 2.35) or libgcc's
  * object_mutex, and may be half way through updating its caches: the
- * sample is skipped (DESIGN.md, Stacks).
+ * sample is skipped (doc/design.md, "Stacks").
  *
  * The entry points of the unwinder do not all return: _Unwind_Resume never
  * does, _Unwind_RaiseException, _Unwind_Resume_or_Rethrow and

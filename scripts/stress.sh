@@ -1,5 +1,5 @@
 #!/bin/sh
-# stress.sh - the CPU sampler under stress (issue 3): it must never
+# stress.sh - the CPU sampler under stress: it must never
 # deadlock or crash the host.
 #
 # usage: scripts/stress.sh [short|long]     (`make stress` runs `long`)
@@ -22,7 +22,7 @@
 #             the stalls the program caused, exactly (STRESS_LOOPS_SECONDS,
 #             600 in the long form, 10 in the short one)
 # `make check` runs the short forms of dlopen and threads from
-# tests/integration/test_cpu.c; this script is the long form.
+# tests/integration/test_cpu_stalls.c; this script is the long form.
 set -u
 
 SW_ROOT=${SW_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}

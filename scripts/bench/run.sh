@@ -4,8 +4,8 @@
 # Builds its benchmark programs into $B/bench, runs every measure with and
 # without the shim interleaved (A B A B ..., BENCH_PAIRS pairs), then prints
 # medians, ratios, targets and pass/miss as a Markdown table, also saved to
-# $B/bench/results.md (raw samples in $B/bench/raw.tsv).  See issue 6 and the
-# README's Performance section.
+# $B/bench/results.md and doc/benchmarks.md (raw samples in $B/bench/raw.tsv).
+# The targets and the method are in doc/design.md, "Testing stallwatch".
 #
 # Settings (environment):
 #   B                 build directory (default build), relative to the tree

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """table.py - turn run.sh's raw samples (raw.tsv) into the Markdown results:
-medians, overheads and ratios against issue 6's targets, pass/miss.
+medians, overheads and ratios against the project's targets, pass/miss.
 
 Raw lines are tab-separated: section, name, variant, pair, then key=value
 words (or free text for section "note").  Medians are taken over pairs;

@@ -2,7 +2,7 @@
  * eintr_read.c - a loop that reads a pipe with blocking reads and handles
  * no EINTR at all, while its turn is long enough to be sampled.  Run with
  * and without the shim, it must print the same and exit the same
- * (tests/integration/test_cpu.c): samples use SA_RESTART and are never
+ * (tests/integration/test_cpu_stalls.c): samples use SA_RESTART and are never
  * sent into the shim's wrappers.
  *
  * A child writes 40 numbered lines 5 ms apart.  The loop's one long turn

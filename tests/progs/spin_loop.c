@@ -1,6 +1,6 @@
 /*
  * spin_loop.c - an epoll loop whose timer callback spins on the CPU in a
- * named function: the CPU-stall test program (tests/integration/test_cpu.c)
+ * named function: the CPU-stall test program (tests/integration/test_cpu_stalls.c)
  * and the "many loop threads" stress (scripts/stress.sh).
  *
  * usage: spin_loop [spin_ms [threads [turns [every]]]]

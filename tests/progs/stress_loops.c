@@ -1,6 +1,6 @@
 /*
  * stress_loops.c - many event loops under fire, with a known number of
- * stalls (issue 7's stress test; scripts/stress.sh runs it).
+ * stalls (the stress test; scripts/stress.sh runs it).
  *
  * usage: stress_loops THREADS SECONDS STALL_MS
  *

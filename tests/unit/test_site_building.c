@@ -1,5 +1,5 @@
 /*
- * test_aggregate.c - records -> report: sites, stalls, loops, notes.
+ * test_site_building.c - records -> report: sites, stalls, loops, notes.
  * Traces are built by hand and loaded without symbols.
  */
 #include <check.h>
@@ -266,9 +266,9 @@ START_TEST(test_garbage_fails)
 }
 END_TEST
 
-Suite *sw_suite_aggregate(void)
+Suite *sw_suite_site_building(void)
 {
-	Suite *s = suite_create("aggregate");
+	Suite *s = suite_create("site_building");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_identical_stacks);

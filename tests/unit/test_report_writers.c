@@ -1,5 +1,5 @@
 /*
- * test_outputs.c - the folded and HTML writers and the gate's verdict
+ * test_report_writers.c - the folded and HTML writers and the gate's verdict
  * (Chrome: test_viewer_exports.c), on a report built by hand whose every
  * string is hostile: markup, a script-closing tag, quotes, control
  * characters, invalid UTF-8 and the separators of the folded format.
@@ -656,9 +656,9 @@ START_TEST(gate_junit_and_github)
 }
 END_TEST
 
-Suite *sw_suite_outputs(void)
+Suite *sw_suite_report_writers(void)
 {
-	Suite *s = suite_create("outputs");
+	Suite *s = suite_create("report_writers");
 	TCase *tc = tcase_create("writers");
 
 	tcase_add_test(tc, folded_lines_parse);

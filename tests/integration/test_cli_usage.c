@@ -1,5 +1,5 @@
 /*
- * test_cli.c - the `stallwatch` command's behaviour: --help everywhere,
+ * test_cli_usage.c - the `stallwatch` command's behaviour: --help everywhere,
  * exit codes, one-line errors, `run` status propagation and signal
  * forwarding, report output files.  Traces are built by hand where the
  * shim is not the point.
@@ -291,9 +291,9 @@ START_TEST(test_run_forwards_signals)
 }
 END_TEST
 
-Suite *sw_suite_cli(void)
+Suite *sw_suite_cli_usage(void)
 {
-	Suite *s = suite_create("cli");
+	Suite *s = suite_create("cli_usage");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);

@@ -1,5 +1,5 @@
 /*
- * test_python.c - Python frames in real reports, on every CPython found.
+ * test_python_frames.c - Python frames in real reports, on every CPython found.
  *
  * Each test runs tests/progs/python/py_calls.py MODE under `stallwatch run`
  * with each interpreter in turn (pyenv's 3.9-3.13, Debian's python3) and
@@ -430,7 +430,7 @@ START_TEST(py_uvloop)
 }
 END_TEST
 
-/* CPU stalls come from the sampler (issue 3). */
+/* CPU stalls come from the sampler. */
 START_TEST(py_cpu)
 {
 	static const struct expect x = {"cpu",	     "cpu-stall", "do_cpu",
@@ -668,9 +668,9 @@ START_TEST(js_spin)
 }
 END_TEST
 
-Suite *sw_suite_python(void)
+Suite *sw_suite_python_frames(void)
 {
-	Suite *s = suite_create("python");
+	Suite *s = suite_create("python_frames");
 	TCase *calls = tcase_create("calls"), *cpu = tcase_create("cpu"),
 	      *js = tcase_create("js");
 

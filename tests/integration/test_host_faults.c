@@ -1,5 +1,5 @@
 /*
- * test_faults.c - the host never suffers: real programs under the shim
+ * test_host_faults.c - the host never suffers: real programs under the shim
  * (LD_PRELOAD straight, so every line on stderr that says "stallwatch:"
  * comes from the shim) against the same programs without it.
  *
@@ -523,9 +523,9 @@ START_TEST(test_eintr)
 }
 END_TEST
 
-Suite *sw_suite_faults(void)
+Suite *sw_suite_host_faults(void)
 {
-	Suite *s = suite_create("faults");
+	Suite *s = suite_create("host_faults");
 	TCase *same = tcase_create("same_output");
 	TCase *write = tcase_create("write_failures");
 	TCase *intr = tcase_create("eintr");

@@ -1,5 +1,5 @@
 /*
- * test_gate.c - `stallwatch gate` and the folded and Chrome formats on
+ * test_gate_budgets.c - `stallwatch gate` and the folded and Chrome formats on
  * real traces made under `stallwatch run`:
  *   - a coroutine blocking 250 ms in a file named
  *     `<img src=x onerror=alert(1)>.py` (tests/progs/gate_block.py copied
@@ -157,7 +157,7 @@ START_TEST(stall_fails_at_file_line)
 	ck_assert_msg(
 	    strstr(out, "\nstallwatch gate: FAILED: 1 violation (max-stall 1)"),
 	    "%s", out);
-	/* file:line needs the Python frames (issue 4): asserted whenever the
+	/* file:line needs the Python frames: asserted whenever the
 	 * JSON report has them */
 	snprintf(want, sizeof(want), HOSTILE ":%d: error: event loop stalled ",
 		 py_line);
@@ -489,9 +489,9 @@ START_TEST(chrome_has_stall_event)
 }
 END_TEST
 
-Suite *sw_suite_gate(void)
+Suite *sw_suite_gate_budgets(void)
 {
-	Suite *s = suite_create("gate");
+	Suite *s = suite_create("gate_budgets");
 	TCase *tc = tcase_create("gate");
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);

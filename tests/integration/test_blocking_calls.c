@@ -1,5 +1,5 @@
 /*
- * test_foundation.c - the shim end to end (issue 2): real programs under
+ * test_blocking_calls.c - blocking calls end to end: real programs under
  * `stallwatch run`, assertions on `stallwatch report --format json`.
  *
  *   C epoll loop + nanosleep, asyncio time.sleep (Debian's python3 and a
@@ -755,9 +755,9 @@ START_TEST(test_nonblock_cleared_elsewhere)
 }
 END_TEST
 
-Suite *sw_suite_foundation(void)
+Suite *sw_suite_blocking_calls(void)
 {
-	Suite *s = suite_create("foundation");
+	Suite *s = suite_create("blocking_calls");
 	TCase *tc = tcase_create("shim");
 
 	tcase_set_timeout(tc, 60);

@@ -1,5 +1,5 @@
 /*
- * test_cpu.c - CPU stalls (issue 3): the watchdog, the sampling signal
+ * test_cpu_stalls.c - CPU stalls: the CPU-time timer, the sampling signal
  * handler and what the analyzer makes of the samples, on real programs:
  * a C epoll loop, asyncio (pure Python and sqlite3), node, redis; a
  * private loop (node execSync); the stress (dlopen, C++ exceptions, many
@@ -521,9 +521,9 @@ START_TEST(test_signal_conflict)
 }
 END_TEST
 
-Suite *sw_suite_cpu(void)
+Suite *sw_suite_cpu_stalls(void)
 {
-	Suite *s = suite_create("cpu");
+	Suite *s = suite_create("cpu_stalls");
 	TCase *tc = tcase_create("sampling");
 	TCase *st = tcase_create("stress");
 

@@ -1,5 +1,5 @@
 /*
- * test_html.c - the HTML report of real traces, loaded in headless
+ * test_html_report.c - the HTML report of real traces, loaded in headless
  * Chromium: the page draws its flame graph and timeline without a script
  * error or a blocked load, and a script-injecting file name
  * (`<img src=x onerror=alert(1)>.py`) comes out as inert text.
@@ -233,9 +233,9 @@ START_TEST(page_assets_are_real_files)
 }
 END_TEST
 
-Suite *sw_suite_html(void)
+Suite *sw_suite_html_report(void)
 {
-	Suite *s = suite_create("html");
+	Suite *s = suite_create("html_report");
 	TCase *tc = tcase_create("chromium");
 
 	tcase_set_timeout(tc, 240);
