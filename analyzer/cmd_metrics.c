@@ -46,6 +46,7 @@
 #include "model.h"
 #include "reader.h"
 #include "outfile.h"
+#include "run_dir.h"
 #include "util.h"
 
 static const char usage[] =
@@ -285,7 +286,7 @@ static void histogram(struct sw_buf *out, const struct sw_report *rep)
 
 /* The whole exposition for the traces under paths; NULL after a message
  * when they cannot be read. */
-static char *exposition(char *const *paths, size_t npaths)
+static char *exposition_of(char *const *paths, size_t npaths)
 {
 	struct family fam[NFAM] = {
 	    [F_TURNS] = {.name = "stallwatch_loop_turns_total",
@@ -387,6 +388,18 @@ struct server {
  * asks for it: a counter family is named without its "_total" (its
  * samples keep it), and the text ends with "# EOF".
  */
+/* The exposition of PATHs, where an output directory of `stallwatch run`
+ * stands for its newest run, looked up again at every scrape. */
+static char *exposition(char *const *paths, size_t npaths)
+{
+	char **resolved, *text;
+
+	sw_run_dir_resolve(paths, npaths, &resolved, 1);
+	text = exposition_of(resolved, npaths);
+	sw_run_dir_free(resolved, npaths);
+	return text;
+}
+
 static char *to_openmetrics(const char *text)
 {
 	struct sw_buf b = {0};

@@ -400,6 +400,7 @@ static void atfork_child(void)
 		return;
 	sw_tls.guard++;
 	my_pid = getpid();
+	sw_perfmap_arm();
 	if (sw_active)
 		have_parent_modules = 1;
 	sw_active = 0;
@@ -541,6 +542,7 @@ __attribute__((constructor)) static void sw_init(int argc, char **argv,
 	 * title (the command line itself is taken when recording starts). */
 	make_comm();
 	my_pid = getpid();
+	sw_perfmap_arm();
 	sw_loop_init();
 	pthread_atfork(NULL, NULL, atfork_child);
 	sw_armed = 1;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,6 +77,22 @@ static unsigned long long copy_limit(void)
 	return PERFMAP_MAX_BYTES;
 }
 
+/* CLOCK_REALTIME when this program started (or forked): a map older than
+ * that belongs to a dead process that had the same pid. */
+static struct timespec armed_at;
+
+void sw_perfmap_arm(void)
+{
+	clock_gettime(CLOCK_REALTIME, &armed_at);
+}
+
+static int older_than_us(const struct stat *st)
+{
+	return st->st_mtim.tv_sec < armed_at.tv_sec ||
+	       (st->st_mtim.tv_sec == armed_at.tv_sec &&
+		st->st_mtim.tv_nsec < armed_at.tv_nsec);
+}
+
 void sw_perfmap_save(const char *trace_path)
 {
 	char src[64], dst[4200], buf[16384];
@@ -92,6 +109,8 @@ void sw_perfmap_save(const char *trace_path)
 	if (syscall(SYS_fstat, in, &st) || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid())
 		goto out; /* someone else's file, or not a file */
+	if (older_than_us(&st))
+		goto out; /* left behind by an earlier process with our pid */
 	if (map_path(trace_path, dst, sizeof(dst)))
 		goto out;
 	out = sys_open(

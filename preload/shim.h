@@ -230,6 +230,8 @@ int sw_py_is_gil_cond(const void *cond);
 
 /* At exit: copy /tmp/perf-PID.map beside the trace, if the process has one. */
 void sw_perfmap_save(const char *trace_path);
+/* At start and in a forked child: maps older than now are not ours. */
+void sw_perfmap_arm(void);
 
 /* ---- watchdog.c / sampler.c ---------------------------------------------- */
 
