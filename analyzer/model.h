@@ -3,9 +3,16 @@
  *
  * Module map:
  *   main.c       the `stallwatch` command: subcommand dispatch, --help
- *   cmd_run.c    stallwatch run: launch under the shim
+ *   cmd_run.c    stallwatch run: options and the summary
+ *   run_child.c  launching a program under the shim (run and gate --)
+ *   run_dir.c    one directory per run; a parent stands for its newest
  *   cmd_report.c stallwatch report: options, then one of the writers
- *   cmd_gate.c   stallwatch gate: budgets, allowlist, verdict, JUnit
+ *   cmd_gate.c   stallwatch gate: budgets, allowlist, verdicts, annotations
+ *   gate_junit.c the gate's JUnit file
+ *   cmd_top.c, follow.c  stallwatch top, following traces as they grow
+ *   cmd_metrics.c  stallwatch metrics: the Prometheus exposition
+ *   cmd_preload.c  stallwatch preload: lines that preload the shim
+ *   outfile.c    output files written atomically (or in place)
  *   reader.c     trace files -> records (validates everything, skips a
  *                torn tail)
  *   symbolize.c  addresses -> functions, files, lines (libdwfl)
@@ -18,7 +25,9 @@
  *   place.c      in-app frames and the one place of a site (place.h)
  *   hashmap.c    the hash maps the loader uses
  *   source.c     a source line's text, read at report time
- *   out_text.c, out_json.c, out_folded.c, out_html.c, out_chrome.c  writers
+ *   out_text.c, out_json.c, out_folded.c, out_html.c, out_chrome.c,
+ *   out_speedscope.c, out_pprof.c  writers
+ *   intern.c     string interning for the exports
  *   html/page.js, html/page.css  the HTML page's script and style sheet
  *   jsonw.c      JSON string escaping shared by the writers
  *   html_escape.c  the one UTF-8 decoder; HTML/XML/terminal escaping
