@@ -33,7 +33,7 @@ static const char usage_tail[] =
     "when stallwatch was started with them ignored (CMD inherits what\n"
     "stallwatch inherited, as without it).\n"
     "Environment: STALLWATCH_SHIM overrides where the shim is found; the\n"
-    "shim's other settings (STALLWATCH_*) are described in the README.\n"
+    "shim's other settings (STALLWATCH_*) are described in stallwatch-settings(7).\n"
     "Exit status: CMD's; when CMD is killed by a signal, stallwatch dies\n"
     "of the same signal after its summary; 127 when CMD is not found, 126\n"
     "when it cannot be run; 2 on a usage error.\n";

@@ -1,5 +1,5 @@
 /*
- * out_json.c - the report as JSON, format version 1 (README: JSON format).
+ * out_json.c - the report as JSON, format version 1 (stallwatch-json(5)).
  *
  * Field names are a contract with users' scripts: add, never rename.
  * Unknown values are null; every string goes through sw_json_str, so the

@@ -16,10 +16,10 @@ consumer_pkgs="prometheus golang-go tmux python3-aiohttp"
 case "${1:-test}" in
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
-bench) want="$build_pkgs $bench_pkgs" ;;
+bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 fuzz) want="$build_pkgs $fuzz_pkgs" ;;
 consumers) want="$build_pkgs $consumer_pkgs" ;;
-all) want="$build_pkgs $bench_pkgs $fuzz_pkgs $consumer_pkgs" ;;
+all) want="$build_pkgs $test_pkgs $bench_pkgs $fuzz_pkgs $consumer_pkgs" ;;
 *) echo "usage: $0 [build|test|bench|fuzz|consumers|all]" >&2; exit 2 ;;
 esac
 
