@@ -4,7 +4,8 @@
  * FIFO whose reader is slow).  Their headline is the program's innermost
  * named frames ("nanosleep ← debugCommand ← call ← processCommand"), never
  * libc's start-up code; redis's frames carry the name it was launched by
- * (redis-server, a symlink to redis-check-rdb).
+ * (redis-server, a symlink to redis-check-rdb).  The gate's verdicts on
+ * the same runs, and their GitHub annotations, name the same places.
  */
 #include <check.h>
 #include <stdio.h>
@@ -97,6 +98,21 @@ START_TEST(redis_debug_sleep_and_eval_name_redis_code)
 	ck_assert_msg(!strstr(all, "__libc_start_call_main"),
 		      "a place in libc's start-up: %s", all);
 	json_decref(rep);
+	/* The gate on the same run names both places, in its verdicts and
+	 * in their GitHub annotations. */
+	rc = sw_t_gate(tdir, &out);
+	ck_assert_msg(rc == 1, "gate rc %d:\n%s", rc, out);
+	ck_assert_msg(
+	    sw_t_count_lines2(out, ": error: ", "debugCommand") >= 1 &&
+		sw_t_count_lines2(out, "^::error ", "debugCommand") >= 1,
+	    "no verdict or annotation in debugCommand:\n%s", out);
+	ck_assert_msg(
+	    sw_t_count_lines2(out, ": error: ", "evalGenericCommand") >= 1 &&
+		sw_t_count_lines2(out, "^::error ", "evalGenericCommand") >= 1,
+	    "no verdict or annotation in evalGenericCommand:\n%s", out);
+	ck_assert_msg(!strstr(out, "__libc_start_call_main"),
+		      "a verdict in libc's start-up:\n%s", out);
+	free(out);
 }
 END_TEST
 
@@ -174,6 +190,16 @@ START_TEST(nginx_access_log_to_slow_fifo_names_nginx_code)
 	ck_assert_msg(found, "no blocking write placed in nginx's code: %s",
 		      all);
 	json_decref(rep);
+	/* The gate on the same run names it, in a verdict and in its GitHub
+	 * annotation. */
+	rc = sw_t_gate(tdir, &out);
+	ck_assert_msg(rc == 1, "gate rc %d:\n%s", rc, out);
+	ck_assert_msg(sw_t_count_lines2(out, ": error: ",
+					" in write \xe2\x86\x90 ngx_") >= 1 &&
+			  sw_t_count_lines2(out, "^::error ",
+					    " in write \xe2\x86\x90 ngx_") >= 1,
+		      "no verdict or annotation in nginx's write:\n%s", out);
+	free(out);
 }
 END_TEST
 
