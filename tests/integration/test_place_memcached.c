@@ -93,6 +93,12 @@ START_TEST(memcached_verbose_log_to_slow_pipe_names_memcached_code)
 		sw_t_dump("sites", json_object_get(rep, "sites"));
 	ck_assert_msg(*place, "no blocking log write placed in memcached");
 	json_decref(rep);
+	/* The text headlines of the stalls name memcached's code */
+	rc = sw_t_sh(&out, "'%s' report '%s'", sw_t_build("stallwatch"), tdir);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(sw_t_count_lines2(out, "mostly site", "memcached") >= 1,
+		      "no headline in memcached's code:\n%s", out);
+	free(out);
 	/* The gate on the same run names it, in a verdict and in its GitHub
 	 * annotation. */
 	rc = sw_t_gate(tdir, &out);

@@ -98,6 +98,16 @@ START_TEST(redis_debug_sleep_and_eval_name_redis_code)
 	ck_assert_msg(!strstr(all, "__libc_start_call_main"),
 		      "a place in libc's start-up: %s", all);
 	json_decref(rep);
+	/* The text headlines of the two stalls name them */
+	rc = sw_t_sh(&out, "'%s' report '%s'", sw_t_build("stallwatch"), tdir);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(
+	    sw_t_count_lines2(out, "mostly site", "debugCommand") &&
+		sw_t_count_lines2(out, "mostly site", "evalGenericCommand"),
+	    "headlines without debugCommand or "
+	    "evalGenericCommand:\n%s",
+	    out);
+	free(out);
 	/* The gate on the same run names both places, in its verdicts and
 	 * in their GitHub annotations. */
 	rc = sw_t_gate(tdir, &out);
@@ -190,6 +200,13 @@ START_TEST(nginx_access_log_to_slow_fifo_names_nginx_code)
 	ck_assert_msg(found, "no blocking write placed in nginx's code: %s",
 		      all);
 	json_decref(rep);
+	/* A stall's text headline names it */
+	rc = sw_t_sh(&out, "'%s' report '%s'", sw_t_build("stallwatch"), tdir);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(sw_t_count_lines2(out, "mostly site",
+					": write \xe2\x86\x90 ngx_") >= 1,
+		      "no headline in nginx's write:\n%s", out);
+	free(out);
 	/* The gate on the same run names it, in a verdict and in its GitHub
 	 * annotation. */
 	rc = sw_t_gate(tdir, &out);
