@@ -55,7 +55,8 @@ START_TEST(redis_debug_sleep_and_eval_name_redis_code)
 	    "for i in $(seq 100); do redis-cli -p %d ping >/dev/null 2>&1 && "
 	    "break; sleep 0.1; done; "
 	    "redis-cli -p %d DEBUG SLEEP 0.3 && "
-	    "redis-cli -p %d EVAL 'local i=0 while i < 30000000 do i=i+1 end "
+	    /* about 0.4 s of Lua here: clear of a 100 ms gate */
+	    "redis-cli -p %d EVAL 'local i=0 while i < 80000000 do i=i+1 end "
 	    "return i' 0; rc=$?; "
 	    "redis-cli -p %d shutdown nosave >/dev/null 2>&1; wait $pid; "
 	    "exit $rc",
