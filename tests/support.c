@@ -310,6 +310,33 @@ int sw_t_count_lines(const char *s, const char *needle)
 	return n;
 }
 
+int sw_t_count_lines2(const char *s, const char *a, const char *b)
+{
+	int n = 0, anchored = a[0] == '^';
+
+	if (anchored)
+		a++;
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = strndup(s, len),
+		     *at = line ? strstr(line, a) : NULL;
+
+		if (at && (!anchored || at == line) && strstr(line, b))
+			n++;
+		free(line);
+		s = nl ? nl + 1 : s + len;
+	}
+	return n;
+}
+
+int sw_t_gate(const char *dir, char **out)
+{
+	return sw_t_sh(out,
+		       "GITHUB_ACTIONS=true '%s' gate --max-stall 100ms '%s'",
+		       sw_t_build("stallwatch"), dir);
+}
+
 int sw_t_marker_line(const char *rel, const char *name)
 {
 	char buf[1024], want[128];

@@ -77,6 +77,13 @@ int sw_t_count_lines(const char *s, const char *needle);
  * (test programs mark planted lines so they can move); aborts the test
  * when there is none. */
 int sw_t_marker_line(const char *rel, const char *name);
+/* Lines of s that contain both a and b (a line that begins with a when
+ * a starts with '^', the '^' dropped). */
+int sw_t_count_lines2(const char *s, const char *a, const char *b);
+/* `stallwatch gate --max-stall 100ms DIR` as GitHub Actions runs it
+ * (GITHUB_ACTIONS=true, so ::error annotations are printed too): its exit
+ * status, stdout and stderr in *out (caller frees). */
+int sw_t_gate(const char *dir, char **out);
 /* JSON dump of a value to stderr, for failure diagnosis. */
 void sw_t_dump(const char *label, json_t *value);
 

@@ -4,7 +4,8 @@
  * FIFO whose reader is slow).  Their headline is the program's innermost
  * named frames ("nanosleep ← debugCommand ← call ← processCommand"), never
  * libc's start-up code; redis's frames carry the name it was launched by
- * (redis-server, a symlink to redis-check-rdb).
+ * (redis-server, a symlink to redis-check-rdb).  The gate's verdicts on
+ * the same runs, and their GitHub annotations, name the same places.
  */
 #include <check.h>
 #include <stdio.h>
@@ -54,7 +55,8 @@ START_TEST(redis_debug_sleep_and_eval_name_redis_code)
 	    "for i in $(seq 100); do redis-cli -p %d ping >/dev/null 2>&1 && "
 	    "break; sleep 0.1; done; "
 	    "redis-cli -p %d DEBUG SLEEP 0.3 && "
-	    "redis-cli -p %d EVAL 'local i=0 while i < 30000000 do i=i+1 end "
+	    /* about 0.4 s of Lua here: clear of a 100 ms gate */
+	    "redis-cli -p %d EVAL 'local i=0 while i < 80000000 do i=i+1 end "
 	    "return i' 0; rc=$?; "
 	    "redis-cli -p %d shutdown nosave >/dev/null 2>&1; wait $pid; "
 	    "exit $rc",
@@ -97,6 +99,31 @@ START_TEST(redis_debug_sleep_and_eval_name_redis_code)
 	ck_assert_msg(!strstr(all, "__libc_start_call_main"),
 		      "a place in libc's start-up: %s", all);
 	json_decref(rep);
+	/* The text headlines of the two stalls name them */
+	rc = sw_t_sh(&out, "'%s' report '%s'", sw_t_build("stallwatch"), tdir);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(
+	    sw_t_count_lines2(out, "mostly site", "debugCommand") &&
+		sw_t_count_lines2(out, "mostly site", "evalGenericCommand"),
+	    "headlines without debugCommand or "
+	    "evalGenericCommand:\n%s",
+	    out);
+	free(out);
+	/* The gate on the same run names both places, in its verdicts and
+	 * in their GitHub annotations. */
+	rc = sw_t_gate(tdir, &out);
+	ck_assert_msg(rc == 1, "gate rc %d:\n%s", rc, out);
+	ck_assert_msg(
+	    sw_t_count_lines2(out, ": error: ", "debugCommand") >= 1 &&
+		sw_t_count_lines2(out, "^::error ", "debugCommand") >= 1,
+	    "no verdict or annotation in debugCommand:\n%s", out);
+	ck_assert_msg(
+	    sw_t_count_lines2(out, ": error: ", "evalGenericCommand") >= 1 &&
+		sw_t_count_lines2(out, "^::error ", "evalGenericCommand") >= 1,
+	    "no verdict or annotation in evalGenericCommand:\n%s", out);
+	ck_assert_msg(!strstr(out, "__libc_start_call_main"),
+		      "a verdict in libc's start-up:\n%s", out);
+	free(out);
 }
 END_TEST
 
@@ -174,6 +201,23 @@ START_TEST(nginx_access_log_to_slow_fifo_names_nginx_code)
 	ck_assert_msg(found, "no blocking write placed in nginx's code: %s",
 		      all);
 	json_decref(rep);
+	/* A stall's text headline names it */
+	rc = sw_t_sh(&out, "'%s' report '%s'", sw_t_build("stallwatch"), tdir);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(sw_t_count_lines2(out, "mostly site",
+					": write \xe2\x86\x90 ngx_") >= 1,
+		      "no headline in nginx's write:\n%s", out);
+	free(out);
+	/* The gate on the same run names it, in a verdict and in its GitHub
+	 * annotation. */
+	rc = sw_t_gate(tdir, &out);
+	ck_assert_msg(rc == 1, "gate rc %d:\n%s", rc, out);
+	ck_assert_msg(sw_t_count_lines2(out, ": error: ",
+					" in write \xe2\x86\x90 ngx_") >= 1 &&
+			  sw_t_count_lines2(out, "^::error ",
+					    " in write \xe2\x86\x90 ngx_") >= 1,
+		      "no verdict or annotation in nginx's write:\n%s", out);
+	free(out);
 }
 END_TEST
 

@@ -7,7 +7,8 @@
  * The place of the site that explains the longest stall names the planted
  * function at its line (V8's perf map gives a function's own line: the
  * `// LINE:fn_*` markers of tests/progs/place_app.js) and the built-in it
- * called; the text headline names the same place.
+ * called; the text headline names the same place, and so do the gate's
+ * verdict on the same run and its GitHub annotation (at that line).
  */
 #include <check.h>
 #include <stdio.h>
@@ -85,7 +86,7 @@ START_TEST(planted_stall_names_the_function_and_builtin)
 {
 	const struct node_case *c = &cases[_i];
 	const char *dir = sw_t_tmpdir(c->mode);
-	char marker[64], *out = NULL;
+	char marker[64], want[128], *out = NULL;
 	json_t *rep, *site, *place;
 	const char *ptext;
 	int rc, line;
@@ -143,6 +144,22 @@ START_TEST(planted_stall_names_the_function_and_builtin)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_msg(strstr(out, ptext), "%s: headline without '%s':\n%s",
 		      c->mode, ptext, out);
+	free(out);
+	/* The gate's verdict on the same run, as CI prints it, is at the
+	 * planted line and names the same place; so is the GitHub
+	 * annotation. */
+	rc = sw_t_gate(marker, &out);
+	ck_assert_msg(rc == 1, "%s: gate rc %d:\n%s", c->mode, rc, out);
+	snprintf(want, sizeof(want), "place_app.js:%d: error: ", line);
+	ck_assert_msg(sw_t_count_lines2(out, want, ptext) >= 1,
+		      "%s: no verdict at %s naming '%s':\n%s", c->mode, want,
+		      ptext, out);
+	snprintf(want, sizeof(want),
+		 "place_app.js,line=%d,title=stallwatch gate ", line);
+	ck_assert_msg(sw_t_count_lines2(out, "^::error file=", want) >= 1 &&
+			  sw_t_count_lines2(out, want, ptext) >= 1,
+		      "%s: no annotation at %s naming '%s':\n%s", c->mode, want,
+		      ptext, out);
 	free(out);
 	json_decref(rep);
 }

@@ -7,7 +7,9 @@
  * that explains the longest stall) and the text headline must name the
  * handler's function and planted line (tests/progs/python/place_app.py,
  * `# LINE:` markers) and the library call it made; the clean service must
- * read "no stall" at the top.  Debian's python3 runs them: its aiohttp,
+ * read "no stall" at the top.  The gate's verdict on the same run, and its
+ * GitHub annotation, are at the planted line and name the same place; the
+ * clean service passes the gate.  Debian's python3 runs them: its aiohttp,
  * uvloop and requests come from Debian.
  */
 #include <check.h>
@@ -77,7 +79,7 @@ static json_t *longest_stall(json_t *rep)
 START_TEST(planted_stall_is_named_at_its_line)
 {
 	const struct place_case *c = &cases[_i];
-	char tdir[4200], *text = NULL;
+	char tdir[4200], want[128], *text = NULL;
 	const char *dir, *ptext, *pfile;
 	json_t *rep, *st, *site, *place;
 	int line = sw_t_marker_line(APP, c->marker), rc;
@@ -137,6 +139,22 @@ START_TEST(planted_stall_is_named_at_its_line)
 		      "%s: no source line in the text report:\n%s", c->mode,
 		      text);
 	free(text);
+	/* The gate's verdict on the same run, as CI prints it, is at the
+	 * planted line and names the same place; so is the GitHub
+	 * annotation. */
+	rc = sw_t_gate(tdir, &text);
+	ck_assert_msg(rc == 1, "%s: gate rc %d:\n%s", c->mode, rc, text);
+	snprintf(want, sizeof(want), "place_app.py:%d: error: ", line);
+	ck_assert_msg(sw_t_count_lines2(text, want, ptext) >= 1,
+		      "%s: no verdict at %s naming '%s':\n%s", c->mode, want,
+		      ptext, text);
+	snprintf(want, sizeof(want),
+		 "place_app.py,line=%d,title=stallwatch gate ", line);
+	ck_assert_msg(sw_t_count_lines2(text, "^::error file=", want) >= 1 &&
+			  sw_t_count_lines2(text, want, ptext) >= 1,
+		      "%s: no annotation at %s naming '%s':\n%s", c->mode, want,
+		      ptext, text);
+	free(text);
 	json_decref(rep);
 }
 END_TEST
@@ -165,6 +183,11 @@ START_TEST(clean_service_under_load_reads_no_stall)
 			  strstr(text, "\n\nno stall") <
 			      strstr(text, "\nprocess "),
 		      "no \"no stall\" at the top:\n%s", text);
+	free(text);
+	/* and the gate passes it, with no annotation */
+	rc = sw_t_gate(tdir, &text);
+	ck_assert_msg(rc == 0 && !strstr(text, "::error"),
+		      "the clean service fails the gate: rc %d:\n%s", rc, text);
 	free(text);
 	json_decref(rep);
 }

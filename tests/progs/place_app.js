@@ -24,7 +24,11 @@ function loadCatalog() { // LINE:fn_readfile
 }
 
 function hashPassword() { // LINE:fn_pbkdf2
-	crypto.pbkdf2Sync('secret', 'salt', 600000, 32, 'sha256'); // LINE:pbkdf2
+	// 0.3 s like the others: one call lasts about 100 ms here, too close
+	// to a 100 ms gate
+	const end = Date.now() + 300;
+	while (Date.now() < end)
+		crypto.pbkdf2Sync('secret', 'salt', 200000, 32, 'sha256'); // LINE:pbkdf2
 }
 
 function compressReport() { // LINE:fn_gzip

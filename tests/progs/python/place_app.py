@@ -68,7 +68,10 @@ async def validate_email():
 
 
 async def hash_password():
-    hashlib.pbkdf2_hmac("sha256", b"secret", b"salt", 400000)  # LINE:hashlib
+    # 0.3 s like the others: one call lasts 70 ms here, under a 100 ms gate
+    t = time.monotonic()
+    while time.monotonic() - t < 0.3:
+        hashlib.pbkdf2_hmac("sha256", b"secret", b"salt", 100000)  # LINE:hashlib
 
 
 async def monthly_report():
