@@ -3,20 +3,30 @@
  * registry the watchdog reads, and the calls between modules.
  *
  * Module map (one file per responsibility):
+ *   init.c       life cycle: constructor, first loop wait, destructor, fork
+ *   clock.c      CLOCK_MONOTONIC and the TSC call clock (clock.h)
  *   settings.c   STALLWATCH_* environment -> struct sw_settings
- *   writer.c     the trace file: open, guard the fd, one write(2) per record
+ *   ownfd.c      the shim's own descriptors in a protected high range
+ *   writer.c     the trace file: open, guard the fd, one write(2) per
+ *                record, the size budget and rotation
  *   modules.c    module records (dl_iterate_phdr), again after dlopen
- *   stack.c      native stacks with libunwind (wrapper context)
+ *   stack.c      native stacks with libunwind (wrapper context), its
+ *                validation answered without a pipe
  *   fdcache.c    per-fd kind and O_NONBLOCK cache
  *   loop.c       loop threads, turns, histograms, heartbeats, stall records
  *   record.c     building and emitting event records, flood limits
+ *   real.c       resolving the real libc functions
  *   wrap_*.c     the exported wrappers, grouped by family (wrap_dl.c: dlopen
- *                and kin, which also re-emit modules)
- *   watchdog.c   the watchdog thread (samples long turns)
- *   sampler.c    the sampling signal handler
+ *                and kin, which also re-emit modules; wrap_stdio.c: stdio
+ *                output; wrap_syscall.c: syscall(2); wrap_exit.c: _exit;
+ *                wrap_thread.c: the first pthread_create; wrap_cred.c:
+ *                dropping root)
+ *   sampler.c    the per-thread CPU-time timer and its signal handler
+ *   watchdog.c   the watchdog thread, only where the program has threads
+ *                (idle heartbeats, unwrapped system calls)
  *   pyframes.c   CPython frame walker, GIL-wait detection
+ *   testname.c   the running test (pytest) as SW_REC_TEST records
  *   perfmap.c    copies a JIT perf map beside the trace at exit
- *   init.c       constructor/destructor, fork handling
  *
  * Everything here is internal: built with -fvisibility=hidden, only the
  * wrapped libc symbols are exported (SW_EXPORT).
@@ -140,9 +150,8 @@ void sw_loop_heartbeat_all(uint64_t now_ns, int final);
  * file after a rotation).  Async-signal-safe. */
 void sw_loop_reemit_all(uint64_t now_ns);
 
-/* ---- clock --------------------------------------------------------------- */
-
-uint64_t sw_now_ns(void); /* CLOCK_MONOTONIC through the vDSO */
+/* clock.h: sw_now_ns(), CLOCK_MONOTONIC through the vDSO. */
+uint64_t sw_now_ns(void);
 
 /* ---- writer.c ------------------------------------------------------------ */
 
