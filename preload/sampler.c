@@ -45,6 +45,7 @@
  * alternate stack.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -107,6 +108,7 @@ struct altstack {
 	int installed; /* it is the thread's altstack (we set it) */
 	int state;     /* 0: not prepared, 1: prepared */
 	int timer_ok;  /* `timer` is this thread's CPU-time timer */
+	int disarmed;  /* the thread blocks the sampling signal: no ticks */
 	timer_t timer;
 	void *uc; /* side call: the arguments of take_sample */
 	uint32_t turn_seq;
@@ -391,7 +393,10 @@ uint64_t sw_sampler_cpu_since_tick(void)
 
 	uint64_t rem;
 
-	if (!alt.timer_ok || timer_gettime(alt.timer, &its) != 0)
+	/* Disarmed (the thread blocks the signal): no tick marks the turn's
+	 * CPU time, so it is unknown. */
+	if (!alt.timer_ok || alt.disarmed ||
+	    timer_gettime(alt.timer, &its) != 0)
 		return UINT64_MAX;
 	rem = (uint64_t)its.it_value.tv_sec * 1000000000ull +
 	      (uint64_t)its.it_value.tv_nsec;
@@ -551,11 +556,45 @@ static void alt_make_key(void)
  * This thread's CPU-time timer: a tick every sample interval of CPU time
  * the thread burns, delivered to this thread only.
  */
+/* Arm (on) or disarm this thread's timer; errno is kept. */
+static void timer_arm(int on)
+{
+	struct itimerspec its;
+	uint64_t iv = sw_cfg.sample_interval_ns;
+	int saved = errno;
+
+	memset(&its, 0, sizeof(its));
+	if (on) {
+		its.it_interval.tv_sec = (time_t)(iv / 1000000000ull);
+		its.it_interval.tv_nsec = (long)(iv % 1000000000ull);
+		its.it_value = its.it_interval;
+	}
+	if (timer_settime(alt.timer, 0, &its, NULL) == 0)
+		alt.disarmed = !on;
+	errno = saved;
+}
+
+static __typeof__(pthread_sigmask) *real_pthread_sigmask_fn;
+static __typeof__(sigprocmask) *real_sigprocmask_fn;
+
+static int real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!real_pthread_sigmask_fn)
+		sw_real_resolve((void **)&real_pthread_sigmask_fn,
+				"pthread_sigmask");
+	return real_pthread_sigmask_fn ? real_pthread_sigmask_fn(how, set, old)
+				       : ENOSYS;
+}
+
+/*
+ * This thread's CPU-time timer: a tick every sample interval of CPU time
+ * the thread burns, delivered to this thread only.  It stays disarmed
+ * while the thread blocks the signal (see mask_change).
+ */
 static void start_timer(int sig)
 {
 	struct sigevent sev;
-	struct itimerspec its;
-	uint64_t iv = sw_cfg.sample_interval_ns;
+	sigset_t cur;
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
@@ -564,16 +603,85 @@ static void start_timer(int sig)
 	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
 	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &alt.timer) != 0)
 		return;
-	memset(&its, 0, sizeof(its));
-	its.it_interval.tv_sec = (time_t)(iv / 1000000000ull);
-	its.it_interval.tv_nsec = (long)(iv % 1000000000ull);
-	its.it_value = its.it_interval;
-	if (timer_settime(alt.timer, 0, &its, NULL) != 0) {
-		timer_delete(alt.timer);
-		return;
-	}
 	alt.timer_ok = 1;
+	alt.disarmed = 1;
 	sw_tls.tick_valid = 0;
+	if (real_pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 &&
+	    sigismember(&cur, sig))
+		return; /* blocked: armed when the program unblocks it */
+	timer_arm(1);
+	if (alt.disarmed) {
+		alt.timer_ok = 0;
+		timer_delete(alt.timer);
+	}
+}
+
+/*
+ * The program changes this thread's signal mask.  A loop thread that
+ * blocks the sampling signal gets no ticks: a tick would stay pending, and
+ * a signalfd, sigwaitinfo or sigtimedwait of the program's over a full set
+ * would read it as the program's own (doc/design.md, "Sampling").  So the
+ * timer is disarmed before the signal is blocked (no tick can slip in
+ * between), and armed again once the signal is unblocked.  The program's
+ * call, its result and errno are untouched; no extra system call is made
+ * unless the sampling signal's state changes.
+ */
+static int mask_change(int is_pthread, int how, const sigset_t *set,
+		       sigset_t *old)
+{
+	int sig = atomic_load_explicit(&sample_sig, RLX), r, in_set, blocked;
+	int disarmed_before = alt.disarmed;
+
+	if (sw_likely(!alt.timer_ok) || !sig || !set) {
+		if (is_pthread)
+			return real_pthread_sigmask(how, set, old);
+		goto plain;
+	}
+	in_set = sigismember(set, sig) == 1;
+	if (in_set && how != SIG_UNBLOCK && !alt.disarmed)
+		timer_arm(0);
+	if (is_pthread) {
+		r = real_pthread_sigmask(how, set, old);
+	} else {
+		if (!real_sigprocmask_fn)
+			sw_real_resolve((void **)&real_sigprocmask_fn,
+					"sigprocmask");
+		r = real_sigprocmask_fn ? real_sigprocmask_fn(how, set, old)
+					: -1;
+	}
+	if (r != 0) {
+		if (alt.disarmed != disarmed_before)
+			timer_arm(!disarmed_before);
+		return r;
+	}
+	switch (how) {
+	case SIG_BLOCK:
+		blocked = in_set || disarmed_before;
+		break;
+	case SIG_UNBLOCK:
+		blocked = !in_set && disarmed_before;
+		break;
+	default:
+		blocked = in_set;
+		break;
+	}
+	if (blocked != alt.disarmed)
+		timer_arm(!blocked);
+	return r;
+plain:
+	if (!real_sigprocmask_fn)
+		sw_real_resolve((void **)&real_sigprocmask_fn, "sigprocmask");
+	return real_sigprocmask_fn ? real_sigprocmask_fn(how, set, old) : -1;
+}
+
+SW_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return mask_change(1, how, set, old);
+}
+
+SW_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return mask_change(0, how, set, old);
 }
 
 void sw_sampler_thread_exit(void)
