@@ -632,7 +632,10 @@ static int mask_change(int is_pthread, int how, const sigset_t *set,
 	int sig = atomic_load_explicit(&sample_sig, RLX), r, in_set, blocked;
 	int disarmed_before = alt.disarmed;
 
-	if (sw_likely(!alt.timer_ok) || !sig || !set) {
+	/* The shim's own calls (libunwind blocks every signal around its
+	 * locks and restores the handler's mask, which holds the sampling
+	 * signal) say nothing of the program's mask. */
+	if (sw_likely(!alt.timer_ok) || !sig || !set || sw_tls.guard) {
 		if (is_pthread)
 			return real_pthread_sigmask(how, set, old);
 		goto plain;
