@@ -17,8 +17,8 @@
 uint64_t sw_now_ns(void);
 
 /*
- * Timed calls read the TSC when the CPU has an invariant one (cpuid and
- * /proc/cpuinfo agree) and clock.c has calibrated it against
+ * Timed calls read the TSC when the CPU has an invariant one (cpuid says so;
+ * /proc/cpuinfo is not read) and clock.c has calibrated it against
  * CLOCK_MONOTONIC; until then, and on other CPUs, they read
  * CLOCK_MONOTONIC through the vDSO.  A call remembers which clock it
  * started on (struct sw_call_ctx), so the switch can happen at any time.
