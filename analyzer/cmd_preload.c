@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "../include/sw_settings.h"
 #include "util.h"
 
 static const char usage[] =
@@ -174,7 +175,7 @@ int sw_cmd_preload(int argc, char **argv)
 		fputs("export LD_PRELOAD=", stdout);
 		put_sh(shim);
 		puts("\"${LD_PRELOAD:+:$LD_PRELOAD}\"");
-		fputs("export STALLWATCH_OUTPUT=", stdout);
+		fputs("export " SW_ENV_OUTPUT "=", stdout);
 		put_sh(output);
 		putchar('\n');
 	} else if (mode == 'D') {
@@ -190,7 +191,7 @@ int sw_cmd_preload(int argc, char **argv)
 		     "#   stallwatch top DIR    stallwatch report DIR");
 		puts("[Service]");
 		put_systemd_env("LD_PRELOAD", shim);
-		put_systemd_env("STALLWATCH_OUTPUT", output);
+		put_systemd_env(SW_ENV_OUTPUT, output);
 		if (!strncmp(output, "/var/lib/", 9) && output[9] &&
 		    !strchr(output + 9, '/'))
 			printf("StateDirectory=%s\nStateDirectoryMode=0700\n",
@@ -199,7 +200,7 @@ int sw_cmd_preload(int argc, char **argv)
 			printf("ReadWritePaths=%s\n", output);
 	} else {
 		printf("LD_PRELOAD=%s\n", shim);
-		printf("STALLWATCH_OUTPUT=%s\n", output);
+		printf(SW_ENV_OUTPUT "=%s\n", output);
 	}
 	free(shim);
 	return fflush(stdout) == 0 ? 0 : 2;

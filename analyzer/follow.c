@@ -337,7 +337,7 @@ static uint32_t place_of(struct sw_fproc *p, const struct sw_trace *t,
 
 		if (ps->sym)
 			sw_sym_close(ps->sym);
-		snprintf(pm, sizeof(pm), "/tmp/perf-%u.map", p->pid);
+		snprintf(pm, sizeof(pm), SW_PERF_MAP_FMT, (int)p->pid);
 		ps->sym = sw_sym_open(t, 0, access(pm, R_OK) == 0 ? pm : NULL);
 		ps->sym_nmodules = t->nmodules;
 	}

@@ -21,8 +21,6 @@
 #include "../include/sw_hist.h"
 #include "util.h"
 
-#define SW_MAX_SEGMENTS 64
-
 static void problem(struct sw_trace *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -521,7 +519,7 @@ int sw_trace_parse(struct sw_trace *t, const void *buf, size_t len,
 		return -1;
 	}
 	memcpy(&pre, p, sizeof(pre));
-	if (pre.byte_order != 0x01020304u) {
+	if (pre.byte_order != SW_TRACE_BYTE_ORDER) {
 		snprintf(err, errlen, "trace written with another byte order");
 		return -1;
 	}

@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "../include/sw_duration.h"
+#include "../include/sw_settings.h"
+#include "../include/sw_trace.h"
 #include "run_dir.h"
 #include "util.h"
 
@@ -159,12 +161,12 @@ static char *self_dir(void)
 
 static char *find_shim(const char *cmd)
 {
-	const char *env = getenv("STALLWATCH_SHIM");
+	const char *env = getenv(SW_ENV_SHIM);
 	char *dir, *p, *real;
 
 	if (env && *env) {
 		if (access(env, R_OK) != 0) {
-			sw_err("%s: STALLWATCH_SHIM=%s: %s", cmd, env,
+			sw_err("%s: " SW_ENV_SHIM "=%s: %s", cmd, env,
 			       strerror(errno));
 			return NULL;
 		}
@@ -208,19 +210,19 @@ static void child_env(const struct sw_launch *l, const char *shim)
 	} else if (!old || !*old) {
 		setenv("LD_PRELOAD", shim, 1);
 	}
-	setenv("STALLWATCH_OUTPUT", l->run_dir, 1);
+	setenv(SW_ENV_OUTPUT, l->run_dir, 1);
 	if (l->threshold)
-		setenv("STALLWATCH_THRESHOLD", l->threshold, 1);
+		setenv(SW_ENV_THRESHOLD, l->threshold, 1);
 	if (l->call_threshold)
-		setenv("STALLWATCH_CALL_THRESHOLD", l->call_threshold, 1);
+		setenv(SW_ENV_CALL_THRESHOLD, l->call_threshold, 1);
 	if (l->sample_interval)
-		setenv("STALLWATCH_SAMPLE_INTERVAL", l->sample_interval, 1);
+		setenv(SW_ENV_SAMPLE_INTERVAL, l->sample_interval, 1);
 	if (l->max_size)
-		setenv("STALLWATCH_MAX_SIZE", l->max_size, 1);
+		setenv(SW_ENV_MAX_SIZE, l->max_size, 1);
 	if (l->strict)
-		setenv("STALLWATCH_STRICT", "1", 1);
+		setenv(SW_ENV_STRICT, "1", 1);
 	if (l->no_follow)
-		setenv("STALLWATCH_FOLLOW", "0", 1);
+		setenv(SW_ENV_FOLLOW, "0", 1);
 	if (l->js) {
 		/* Node reads these V8 flags from NODE_OPTIONS too, so every
 		 * node the command starts writes /tmp/perf-PID.map, which
@@ -243,7 +245,7 @@ static void child_env(const struct sw_launch *l, const char *shim)
 	}
 	/* the command's own pid: exec keeps it */
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	setenv("STALLWATCH_ROOT_PID", pid, 1);
+	setenv(SW_ENV_ROOT_PID, pid, 1);
 }
 
 /* Is the file at fd a byte-for-byte prefix of the file at other? */
@@ -293,9 +295,11 @@ static void tidy_perf_maps(const char *run_dir)
 			*dot = 0;
 			if (!dot[1] ||
 			    strspn(dot + 1, "0123456789") != strlen(dot + 1) ||
-			    strlen(dot + 1) > 10)
+			    strlen(dot + 1) >
+				7) /* pid_max is at most 4194304 */
 				continue;
-			snprintf(tmp, sizeof(tmp), "/tmp/perf-%s.map", dot + 1);
+			snprintf(tmp, sizeof(tmp), SW_PERF_MAP_FMT,
+				 atoi(dot + 1));
 			orig = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 					     O_NONBLOCK);
 			if (orig < 0)

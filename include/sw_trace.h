@@ -26,6 +26,9 @@
 #define SW_TRACE_MAGIC	 "SWTRACE\0" /* 8 bytes */
 #define SW_TRACE_VERSION 1u
 #define SW_TRACE_SUFFIX	 ".swtrace"
+/* struct sw_preamble's byte_order as the shim writes it: read back as
+ * anything else, the file was written on a host of the other order. */
+#define SW_TRACE_BYTE_ORDER 0x01020304u
 
 /* No record is larger than this; the reader rejects anything bigger. */
 #define SW_REC_MAX_SIZE (1u << 20)
@@ -41,7 +44,7 @@
 struct sw_preamble {
 	char magic[8];	     /* SW_TRACE_MAGIC */
 	uint32_t version;    /* SW_TRACE_VERSION */
-	uint32_t byte_order; /* 0x01020304 as written by the shim */
+	uint32_t byte_order; /* SW_TRACE_BYTE_ORDER */
 };
 
 enum sw_rec_type {
@@ -107,6 +110,8 @@ struct sw_segment {
 };
 
 #define SW_BUILD_ID_MAX 64
+/* Most PT_LOAD segments a module record carries. */
+#define SW_MAX_SEGMENTS 64
 
 struct sw_rec_module {
 	struct sw_rec_hdr h;
@@ -226,8 +231,8 @@ struct sw_rec_stall {
 	uint32_t turn_seq;
 	uint32_t nsamples; /* SW_EV_SAMPLE records taken during it */
 	/* Appended in revision 2 (zero in older traces): */
-	uint64_t cpu_ns; /* the loop thread's CPU time over the turn
-			    (CLOCK_THREAD_CPUTIME_ID), 0 when unknown */
+	uint64_t cpu_ns;     /* the loop thread's CPU time over the turn
+				(CLOCK_THREAD_CPUTIME_ID), 0 when unknown */
 	uint64_t sampled_ns; /* CPU time the samples of this turn stand for */
 };
 
@@ -259,7 +264,7 @@ struct sw_rec_note {
 
 /* How a process ended (sw_rec_end.how). */
 enum sw_end_how {
-	SW_END_EXIT = 0,       /* exit() or a return from main: destructors ran */
+	SW_END_EXIT = 0, /* exit() or a return from main: destructors ran */
 	SW_END_UNDERSCORE = 1, /* _exit, _Exit or exit_group: none ran */
 };
 
@@ -268,7 +273,7 @@ struct sw_rec_end {
 	uint64_t time_ns;
 	uint64_t records_dropped; /* records the shim could not write */
 	/* Appended in revision 2 (zero in older traces): */
-	uint32_t how;	 /* enum sw_end_how */
+	uint32_t how;	/* enum sw_end_how */
 	int32_t status; /* the exit status, when known; else 0 */
 };
 
@@ -288,7 +293,7 @@ struct sw_rec_test {
 	uint64_t time_ns;
 	uint32_t source;   /* enum sw_test_source */
 	uint32_t name_len; /* UTF-8, <= SW_MAX_STR */
-	/* tail: name[name_len] */
+			   /* tail: name[name_len] */
 };
 
 /*
@@ -307,9 +312,10 @@ struct sw_rec_dropped {
 	uint32_t pad;
 };
 
-/* A JIT perf map (node --perf-basic-prof writes /tmp/perf-PID.map) is copied
- * at exit to a file beside the trace: the trace's path with SW_TRACE_SUFFIX
- * replaced by SW_PERFMAP_SUFFIX. */
+/* A JIT perf map (node --perf-basic-prof writes SW_PERF_MAP_FMT with the
+ * process id) is copied at exit to a file beside the trace: the trace's path
+ * with SW_TRACE_SUFFIX replaced by SW_PERFMAP_SUFFIX. */
+#define SW_PERF_MAP_FMT	  "/tmp/perf-%d.map"
 #define SW_PERFMAP_SUFFIX ".perfmap"
 
 #endif
