@@ -25,7 +25,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(OPT) -Iinclude
 
 # The shim lives inside other programs: hidden symbols except the wrappers,
 # initial-exec TLS (no malloc on first access), frame pointers for cheap
-# unwinding of our own frames.  libunwind is dlopen'ed, not linked (shim.h).
+# unwinding of our own frames.  libunwind is dlopen'ed, not linked (stack.h).
 SHIM_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 	-fno-omit-frame-pointer -fno-strict-aliasing
 SHIM_LDFLAGS := -shared -Wl,-z,now -Wl,-z,nodelete -Wl,--no-undefined

@@ -10,7 +10,8 @@
 #include <time.h>
 
 #include "clock.h"
-#include "shim.h"
+#include "base.h"
+#include "settings.h"
 
 uint64_t sw_now_ns(void)
 {
@@ -20,7 +21,7 @@ uint64_t sw_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- the call clock: TSC calibrated against CLOCK_MONOTONIC (core.h) ---- */
+/* ---- the call clock: TSC calibrated against CLOCK_MONOTONIC (call.h) ---- */
 
 struct sw_clock sw_clk;
 

@@ -3,7 +3,11 @@
  */
 #include "fdcache.h"
 
-#include "shim.h"
+#include <stdatomic.h>
+
+#include "base.h"
+#include "thread.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
- * init.c - the shim's life cycle: constructor, first loop, destructor,
- * fork.
+ * lifecycle.c - the shim's life cycle, in one place: constructor, first
+ * loop wait, destructor (and _exit), fork, and the order of each.
  *
  * The constructor only decides whether this process may be recorded
  * (AT_SECURE, STALLWATCH_DISABLE, STALLWATCH_FOLLOW=0, an unusable output
@@ -18,22 +18,37 @@
  * wait; the vfork/posix_spawn path runs no atfork handlers and no shim
  * code.
  */
-#include "core.h"
-#include "ownfd.h"
-#include "extras.h" /* extras */
-#include "real.h"
+#include "lifecycle.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "base.h"
+#include "clock.h"
+#include "loop.h"
+#include "modules.h"
+#include "ownfd.h"
+#include "perfmap.h"
+#include "process.h"
+#include "pyframes.h"
+#include "real.h"
+#include "sampler.h"
+#include "settings.h"
+#include "stack.h"
+#include "sw_settings.h"
+#include "testname.h"
+#include "thread.h"
+#include "warn.h"
+#include "watchdog.h"
+#include "writer.h"
 
 /* A cache line of its own: where it lands in the static TLS block moved a
  * wrapper's cost by up to 8 ns in make bench's in-process A/B. */
@@ -48,10 +63,8 @@ static int have_parent_modules;
  * loop has started yet. */
 static int made_early;
 
-static char comm[64];
 static pid_t my_pid; /* getpid() as of the constructor or the last fork */
 static char output_dir[2200];
-static uint64_t start_realtime_ns, start_mono_ns;
 
 int sw_in_vfork_child(void)
 {
@@ -63,207 +76,19 @@ uint32_t sw_gettid(void)
 	return (uint32_t)syscall(SYS_gettid);
 }
 
-/*
- * fd 2 as it was when the shim started.  A daemon may close it and open
- * one of its data files there: a warning must never land in the program's
- * data, so it goes out only while fd 2 is still the same file.
- */
-static int stderr_ok;
-static dev_t stderr_dev;
-static ino_t stderr_ino;
-
-static void note_stderr(void)
-{
-	struct stat st;
-
-	stderr_ok = syscall(SYS_fstat, 2, &st) == 0;
-	stderr_dev = st.st_dev;
-	stderr_ino = st.st_ino;
-}
-
-static int stderr_unchanged(void)
-{
-	struct stat st;
-
-	return stderr_ok && syscall(SYS_fstat, 2, &st) == 0 &&
-	       st.st_dev == stderr_dev && st.st_ino == stderr_ino;
-}
-
-void sw_warn_parts(const char *first, ...)
-{
-	char buf[1024];
-	size_t len = 0;
-	const char *s;
-	va_list ap;
-	int saved = errno;
-
-	if (!stderr_unchanged())
-		return;
-
-	va_start(ap, first);
-	for (s = first; s; s = va_arg(ap, const char *)) {
-		size_t n = strlen(s);
-
-		if (n > sizeof(buf) - 2 - len)
-			n = sizeof(buf) - 2 - len;
-		memcpy(buf + len, s, n);
-		len += n;
-	}
-	va_end(ap);
-	buf[len++] = '\n';
-	if (syscall(SYS_write, 2, buf, len) < 0)
-		(void)0; /* nowhere else to say it */
-	errno = saved;
-}
-
-void sw_warn_line(const char *msg)
-{
-	sw_warn_parts(msg, NULL);
-}
-
-/* The program name for the file name: [A-Za-z0-9._-] only, never empty,
- * never "." or "..", so no setting or argv[0] can leave the directory. */
-static void make_comm(void)
-{
-	const char *src = program_invocation_short_name;
-	size_t i, n = 0;
-
-	for (i = 0; src && src[i] && n < sizeof(comm) - 1; i++) {
-		char c = src[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
-			comm[n++] = c;
-		else
-			comm[n++] = '_';
-	}
-	comm[n] = 0;
-	if (n == 0 || comm[0] == '.') {
-		/* "proc" in front (the name may lose its last 4 bytes) */
-		n = n > sizeof(comm) - 5 ? sizeof(comm) - 5 : n;
-		memmove(comm + 4, comm, n);
-		memcpy(comm, "proc", 4);
-		comm[n + 4] = 0;
-	}
-}
-
-/* Read a small /proc file with raw syscalls (no stdio, no malloc). */
-static size_t read_proc(const char *path, char *buf, size_t cap)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	while (len < cap &&
-	       (n = syscall(SYS_read, fd, buf + len, cap - len)) > 0)
-		len += (size_t)n;
-	syscall(SYS_close, fd);
-	return len;
-}
-
-/*
- * The argument area as the kernel laid it out ([args, args + args_len)),
- * from the constructor's argv.  Read from memory when recording starts,
- * it is what /proc/self/cmdline would say then, a title the program set
- * over it included (nginx workers), without opening a descriptor.
- */
-static const char *args;
-static size_t args_len;
-static char args_seen[SW_MAX_STR]; /* as in the process record */
-
-/*
- * A program that sets its title after its first loop wait (nginx: a
- * worker probes its epoll fd during its set-up, then calls itself "worker
- * process"): at each new loop, at the loop thread's heartbeats and at exit
- * the process record's command line is brought up to date, in place, at
- * its fixed offset in the file.
- */
-void sw_refresh_cmdline(void)
-{
-	if (!args || !sw_active || memcmp(args_seen, args, args_len) == 0)
-		return;
-	memcpy(args_seen, args, args_len);
-	sw_writer_patch_head(sizeof(struct sw_preamble) +
-				 sizeof(struct sw_rec_process),
-			     args_seen, args_len);
-}
-
-static void note_args(int argc, char **argv)
-{
-	if (argc <= 0 || !argv || !argv[0] || !argv[argc - 1])
-		return;
-	args = argv[0];
-	args_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - args);
-	if (args_len > SW_MAX_STR)
-		args_len = SW_MAX_STR;
-}
-
-static int write_process_record(void)
-{
-	static char buf[sizeof(struct sw_rec_process) + 3 * SW_MAX_STR];
-	struct sw_rec_process *p = (struct sw_rec_process *)buf;
-	char *tail = buf + sizeof(*p);
-	size_t cmd_len = 0, exe_len, comm_len = strlen(comm);
-	ssize_t n;
-
-	memset(p, 0, sizeof(*p));
-	if (args) {
-		/* The whole area, NULs at its end included (a reader drops
-		 * them): a title set later is patched in place, same size
-		 * (sw_refresh_cmdline). */
-		memcpy(tail, args, args_len);
-		cmd_len = args_len;
-		memcpy(args_seen, args, args_len);
-	} else {
-		cmd_len = read_proc("/proc/self/cmdline", tail, SW_MAX_STR);
-		while (cmd_len > 0 && tail[cmd_len - 1] == 0)
-			cmd_len--; /* argv joined with NULs */
-	}
-	n = readlink("/proc/self/exe", tail + cmd_len, SW_MAX_STR);
-	exe_len = n > 0 ? (size_t)n : 0;
-	memcpy(tail + cmd_len + exe_len, comm, comm_len);
-
-	p->h.type = SW_REC_PROCESS;
-	p->h.size = (uint32_t)(sizeof(*p) + cmd_len + exe_len + comm_len);
-	p->pid = (uint32_t)getpid();
-	p->ppid = (uint32_t)getppid();
-	p->start_realtime_ns = start_realtime_ns;
-	p->start_mono_ns = start_mono_ns;
-	p->clock_id = CLOCK_MONOTONIC;
-	p->proc_flags = sw_cfg.strict ? SW_PROC_STRICT : 0;
-	p->threshold_ns = sw_cfg.threshold_ns;
-	p->call_threshold_ns = sw_cfg.call_threshold_ns;
-	p->sample_interval_ns = sw_cfg.sampling ? sw_cfg.sample_interval_ns : 0;
-	p->cmdline_len = (uint32_t)cmd_len;
-	p->exe_len = (uint32_t)exe_len;
-	p->comm_len = (uint32_t)comm_len;
-	return sw_writer_start(buf, p->h.size);
-}
-
-static void note_start_time(void)
-{
-	struct timespec rt;
-
-	start_mono_ns = sw_now_ns();
-	sw_clock_start();
-	clock_gettime(CLOCK_REALTIME, &rt);
-	start_realtime_ns =
-	    (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
-}
-
 /* Open this process's file and write what a reader needs first.  A
  * forked child replays the parent's module records instead of walking
  * the loader's list (modules.c says why). */
 static int start_recording(int forked)
 {
 	my_pid = getpid();
-	note_start_time();
-	if (!made_early && sw_writer_open(output_dir, comm, (int)getpid()) != 0)
+	sw_process_note_start();
+	sw_clock_start();
+	if (!made_early &&
+	    sw_writer_open(output_dir, sw_process_comm(), (int)getpid()) != 0)
 		return -1;
 	made_early = 0;
-	if (write_process_record() != 0)
+	if (sw_process_write_record() != 0)
 		return -1;
 	if (forked)
 		sw_modules_replay();
@@ -292,11 +117,17 @@ static void atfork_child(void)
 	made_early = 0;
 	atomic_store(&starting, 0);
 	sw_tls.in_turn = 0;
+	/* Descriptors first (the writer's and the watchdog's among them),
+	 * then what referred to them; then what the parent's other threads
+	 * left half-done. */
 	sw_ownfd_atfork_child();
 	sw_writer_atfork_child();
 	sw_modules_atfork_child();
 	sw_loop_atfork_child();
 	sw_watchdog_atfork_child();
+	sw_sampler_atfork_child();
+	sw_py_atfork_child();
+	sw_test_atfork_child();
 	sw_tls.guard--;
 }
 
@@ -318,7 +149,7 @@ void sw_prepare_drop(void)
 	if (made_early || sw_active || !sw_armed)
 		return;
 	sw_tls.guard++;
-	if (sw_writer_open(output_dir, comm, (int)getpid()) == 0)
+	if (sw_writer_open(output_dir, sw_process_comm(), (int)getpid()) == 0)
 		made_early = 1;
 	sw_tls.guard--;
 	errno = saved;
@@ -372,14 +203,14 @@ done:
  */
 static int follow_allows(void)
 {
-	const char *root = getenv("STALLWATCH_ROOT_PID");
+	const char *root = getenv(SW_ENV_ROOT_PID);
 	char buf[24];
 
 	if (sw_cfg.follow)
 		return 1;
 	if (!root || !*root) {
 		snprintf(buf, sizeof(buf), "%d", (int)getpid());
-		setenv("STALLWATCH_ROOT_PID", buf, 1);
+		setenv(SW_ENV_ROOT_PID, buf, 1);
 		return 1;
 	}
 	return atoi(root) == (int)getpid();
@@ -397,7 +228,7 @@ static int make_output_dir(void)
 	/* Relative: fix it now, so a later chdir (or a forked child that
 	 * changed directory) still writes to the same place. */
 	if (!getcwd(cwd, sizeof(cwd))) {
-		sw_warn_parts("stallwatch: cannot resolve STALLWATCH_OUTPUT=",
+		sw_warn_parts("stallwatch: cannot resolve " SW_ENV_OUTPUT "=",
 			      sw_cfg.output_dir, "; not recording", NULL);
 		return -1;
 	}
@@ -406,18 +237,27 @@ static int make_output_dir(void)
 	return 0;
 }
 
-/* glibc passes constructors argc, argv and envp. */
+/*
+ * The constructor: arm or stay inert, and nothing else (no file, no
+ * descriptor, no thread).  glibc passes constructors argc, argv and envp.
+ * This is the shim's only constructor: the order below is the order of
+ * its set-up.
+ */
 __attribute__((constructor)) static void sw_init(int argc, char **argv,
 						 char **envp)
 {
 	(void)envp;
 	sw_tls.guard++;
-	note_args(argc, argv);
+	sw_ownfd_init();
+	sw_process_note_args(argc, argv);
 	/* setuid/setgid or other secure-execution: do nothing at all. */
 	if (getauxval(AT_SECURE))
 		goto out;
-	note_stderr();
+	sw_warn_init();
+	/* Every real function now, so that no later call (possibly from the
+	 * host's signal handler) runs dlsym. */
 	sw_real_init();
+	sw_test_init();
 	sw_settings_load(&sw_cfg, environ, sw_warn_line);
 	if (!sw_cfg.enabled || !follow_allows())
 		goto inert;
@@ -425,7 +265,7 @@ __attribute__((constructor)) static void sw_init(int argc, char **argv,
 		goto inert;
 	/* The file name's program name, before the program can change its
 	 * title (the command line itself is taken when recording starts). */
-	make_comm();
+	sw_process_make_comm();
 	my_pid = getpid();
 	sw_perfmap_arm();
 	sw_loop_init();
@@ -438,7 +278,12 @@ out:
 	sw_tls.guard--;
 }
 
-/* extras: the destructor's end, also for _exit & co. (wrap_exit.c). */
+/*
+ * The end, from the destructor or the _exit family (wrap_exit.c).  The
+ * stop order: the watchdog thread, then the sampler (no more writers but
+ * this thread), then the final heartbeats, the command line as it ended,
+ * and the end record; the perf map is copied last.
+ */
 void sw_finish(uint32_t how, int32_t status)
 {
 	struct sw_rec_end end;
@@ -449,20 +294,20 @@ void sw_finish(uint32_t how, int32_t status)
 	if (made_early && !sw_active) {
 		made_early = 0;
 		sw_tls.guard++;
-		note_start_time();
-		if (write_process_record() == 0)
+		sw_process_note_start();
+		if (sw_process_write_record() == 0)
 			sw_active = 1;
 		sw_tls.guard--;
 	}
 
-	if (!sw_active)
-		return;
 	sw_tls.guard++;
-	/* The watchdog and the sampler stop writing first. */
 	sw_watchdog_stop();
+	sw_sampler_stop();
+	if (!sw_active)
+		goto out;
 	now = sw_now_ns();
 	sw_loop_heartbeat_all(now, 1);
-	sw_refresh_cmdline(); /* the title it ended with */
+	sw_process_refresh_cmdline(); /* the title it ended with */
 	/* No more records after the end record: wrappers on other threads
 	 * still running see sw_active == 0 and pass through. */
 	sw_active = 0;
@@ -472,14 +317,19 @@ void sw_finish(uint32_t how, int32_t status)
 	end.h.size = sizeof(end);
 	end.time_ns = now;
 	end.records_dropped = sw_writer_dropped();
-	end.how = how;	     /* extras */
-	end.status = status; /* extras */
+	end.how = how;
+	end.status = status;
 	sw_emit(&end, sizeof(end));
 	sw_perfmap_save(sw_writer_path());
+out:
 	sw_tls.guard--;
 }
 
+/* The shim's only destructor. */
 __attribute__((destructor)) static void sw_fini(void)
 {
-	sw_finish(SW_END_EXIT, 0); /* extras */
+	int saved_errno = errno;
+
+	sw_finish(SW_END_EXIT, 0);
+	errno = saved_errno;
 }

@@ -1,21 +1,30 @@
 /*
  * loop.c - loop threads, turns, lag histograms, heartbeats, stall records.
  *
- * The loop model (doc/design.md, "The loop model"): a thread that waits in epoll_wait & kin is
- * a loop thread; its loop is the epoll fd it first waits on, forgotten when
- * that fd is closed.  A turn runs from the return of the loop's wait to the
- * next call of it; a turn longer than the threshold is a stall.  A wait on
- * another epoll fd during a turn is a private loop: a blocking call.
+ * The loop model (doc/design.md, "The loop model"): a thread that waits in
+ * epoll_wait & kin is a loop thread; its loop is the epoll fd it first waits
+ * on, forgotten when that fd is closed.  A turn runs from the return of the
+ * loop's wait to the next call of it; a turn longer than the threshold is a
+ * stall.  A wait on another epoll fd during a turn is a private loop: a
+ * blocking call.
  *
  * Each loop thread owns a slot in sw_loop_slots.  Only the owner writes
  * its statistics (plain relaxed load + store, no locked instructions); the
  * watchdog and the exit path read them.  A loop whose epoll fd another
  * thread closes is ended by its owner at its next wait (pending_end).
  */
-#include "core.h"
-#include "extras.h" /* extras */
-#include "fdcache.h"
+#include "loop.h"
+#include "call.h"
+#include "lifecycle.h"
+#include "record.h"
+#include "sampler.h"
+#include "watchdog.h"
+#include "testname.h"
+#include "writer.h"
+#include "process.h"
+#include "pyframes.h"
 #include "real.h"
+#include "stack.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -30,8 +39,6 @@ unsigned sw_loop_slots_used(void)
 {
 	return atomic_load_explicit(&slot_hwm, memory_order_acquire);
 }
-/* loop_id that another thread asked to end (its epoll fd was closed). */
-static _Atomic uint32_t pending_end[SW_MAX_LOOP_THREADS];
 static pthread_key_t exit_key;
 static int have_exit_key;
 static SW_TLS int no_free_slot;
@@ -39,7 +46,7 @@ static SW_TLS int no_free_slot;
 #define RELAXED memory_order_relaxed
 
 /*
- * The turn clock.  With the TSC as the call clock (init.c), a turn
+ * The turn clock.  With the TSC as the call clock (lifecycle.c), a turn
  * boundary reads the TSC, not clock_gettime: CLOCK_MONOTONIC is derived
  * from a per-thread anchor (a real clock_gettime and the TSC beside it,
  * taken again once ANCHOR_TICKS have passed, or if the TSC went back), so
@@ -195,7 +202,7 @@ static void loop_begin(struct sw_loop_slot *slot, int key, uint64_t now)
 	emit_loop(slot, now);
 	/* A forked child's thread keeps its slot but not its timer. */
 	sw_sampler_thread_init();
-	sw_refresh_cmdline();
+	sw_process_refresh_cmdline();
 }
 
 /*
@@ -242,7 +249,7 @@ static void emit_stall(struct sw_loop_slot *slot, uint64_t start, uint64_t dur)
 	rec.nsamples = atomic_load(&slot->nsamples);
 	rec.cpu_ns = stall_cpu_ns(slot, dur);
 	rec.sampled_ns = rec.nsamples ? sw_tls.turn_sampled_ns : 0;
-	sw_test_note(start); /* extras: the running test first */
+	sw_test_note(start); /* the running test first */
 	sw_emit(&rec, sizeof(rec));
 	/* Asleep most of the turn, but in no call a wrapper timed: perhaps in
 	 * I/O on an fd the cache wrongly calls non-blocking (fdcache.c). */
@@ -351,7 +358,7 @@ static struct sw_loop_slot *attach(void)
 		while (hwm < i + 1 &&
 		       !atomic_compare_exchange_weak(&slot_hwm, &hwm, i + 1))
 			;
-		atomic_store(&pending_end[i], 0);
+		atomic_store(&slot->pending_end, 0);
 		atomic_store(&slot->epfd, -1);
 		atomic_store(&slot->loop_id, 0);
 		atomic_store(&slot->in_wrapper, 0);
@@ -416,9 +423,9 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 	now = turn_now(&tsc);
 	sw_clock_calibrate(now);
 	cur = atomic_load(&slot->epfd);
-	pend = atomic_load(&pending_end[sw_slot_index(slot)]);
+	pend = atomic_load(&slot->pending_end);
 	if (pend && pend == atomic_load(&slot->loop_id)) {
-		atomic_store(&pending_end[sw_slot_index(slot)], 0);
+		atomic_store(&slot->pending_end, 0);
 		loop_finish(slot, now);
 		cur = -1;
 	}
@@ -455,7 +462,8 @@ static enum sw_wait_mode wait_begin(struct sw_wait *w, enum sw_call call,
 		    (int64_t)sw_cfg.heartbeat_ns) {
 			sw_loop_heartbeat(slot, now, 0);
 			sw_watchdog_ensure(); /* threads may have appeared */
-			sw_refresh_cmdline(); /* a title may have been set */
+			/* a title may have been set */
+			sw_process_refresh_cmdline();
 		}
 	}
 	/* Release: the watchdog only needs the turn's numbers before the 0. */
@@ -523,7 +531,7 @@ static void close_loops(int lo, int hi)
 			loop_finish(slot, sw_now_ns());
 			sw_tls.guard--;
 		} else {
-			atomic_store(&pending_end[i], id);
+			atomic_store(&slot->pending_end, id);
 		}
 	}
 }
@@ -547,7 +555,7 @@ void sw_loop_range_closed(unsigned lo, unsigned hi)
  * In a forked child: threads other than the forking one do not exist, and
  * the forking thread's loop, if any, starts afresh (a new loop record in
  * the child's own file) at its next wait, when the child starts
- * recording (init.c).
+ * recording (lifecycle.c).
  */
 void sw_loop_atfork_child(void)
 {
@@ -557,7 +565,7 @@ void sw_loop_atfork_child(void)
 	for (i = 0; i < hwm; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
 
-		atomic_store(&pending_end[i], 0);
+		atomic_store(&slot->pending_end, 0);
 		atomic_store(&slot->loop_id, 0);
 		atomic_store(&slot->epfd, -1);
 		atomic_store(&slot->turn_start_ns, 0);

@@ -8,7 +8,9 @@
  * libdwfl wants, and the GNU build-id from the mapped PT_NOTE, so no file
  * is opened while the loader lock is held.
  */
-#include "core.h"
+#include "modules.h"
+#include "call.h"
+#include "writer.h"
 #include "real.h"
 
 #include <elf.h>
@@ -18,8 +20,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#define SW_MAX_SEEN	4096
-#define SW_MAX_SEGMENTS 64
+#define SW_MAX_SEEN 4096
 
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t seen[SW_MAX_SEEN]; /* keys of modules already recorded */

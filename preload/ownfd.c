@@ -18,8 +18,9 @@
  * The registry is a fixed array read without locks: the close wrapper's
  * fast path is one relaxed load and a compare against the lowest owned fd.
  */
-#include "core.h"
 #include "ownfd.h"
+#include "base.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +78,7 @@ static void recompute_min(void)
 	atomic_store(&sw_ownfd_min, m);
 }
 
-__attribute__((constructor(101))) static void ownfd_init(void)
+void sw_ownfd_init(void)
 {
 	int i;
 

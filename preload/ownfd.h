@@ -14,6 +14,8 @@ typedef void (*sw_ownfd_moved_fn)(void *arg, int oldfd, int newfd);
 /* The lowest owned fd, INT_MAX when none: the fast test. */
 extern _Atomic int sw_ownfd_min;
 
+/* Constructor, before anything else of the shim: an empty table. */
+void sw_ownfd_init(void);
 /* The floor of the high range: 900, or half RLIMIT_NOFILE if lower. */
 int sw_ownfd_floor(void);
 /* Move a fd the shim just created into the high range, close-on-exec;

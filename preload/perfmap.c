@@ -20,7 +20,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "perfmap.h"
+#include "base.h"
+#include "thread.h"
+#include "lifecycle.h"
 
 /* A map is a few MB even for a large Node service; stop copying at this. */
 #define PERFMAP_MAX_BYTES (256ull << 20)
@@ -102,7 +105,7 @@ void sw_perfmap_save(const char *trace_path)
 
 	if (!trace_path || !*trace_path)
 		return;
-	snprintf(src, sizeof(src), "/tmp/perf-%d.map", (int)getpid());
+	snprintf(src, sizeof(src), SW_PERF_MAP_FMT, (int)getpid());
 	in = sys_open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 	if (in < 0)
 		goto out; /* no JIT map: the usual case */

@@ -29,8 +29,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "pyframes.h"
 #include "pylayout.h"
-#include "shim.h"
+#include "call.h"
+#include "writer.h"
 
 #define CODE_CACHE_SIZE	  4096 /* power of two */
 #define CODE_CACHE_PROBES 4
@@ -237,7 +239,7 @@ void sw_py_new_file(void)
 	atomic_fetch_add(&cache_gen, 1);
 }
 
-static void atfork_child(void)
+void sw_py_atfork_child(void)
 {
 	atomic_fetch_add(&cache_gen, 1);
 	atomic_store(&py.pid, (int)getpid());
@@ -892,7 +894,6 @@ static int probe(void)
 			"python: layout out of range, native stacks only");
 		return -1;
 	}
-	pthread_atfork(NULL, NULL, atfork_child);
 	return 1;
 }
 

@@ -1,16 +1,22 @@
 /*
- * real.c - lazy dlsym(RTLD_NEXT) of the real functions (see real.h).
+ * real.c - the one resolver of the real functions (real.h): dlsym of the
+ * next definition, fallbacks while dlsym runs, the unwinder's wider search.
  */
 #include "real.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "thread.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* sigset */
 #define SW_REAL_DEFINE(name) __typeof__(name) *sw_real_##name;
 SW_REAL_LIST(SW_REAL_DEFINE)
+SW_REAL_UNWIND_LIST(SW_REAL_DEFINE)
 #undef SW_REAL_DEFINE
 
 /* dlsym may allocate, and the host's malloc may call read/open (a malloc
@@ -134,6 +140,60 @@ void *sw_real_resolve(void **slot, const char *name)
 	return fn;
 }
 
+/* ---- the exception unwinder ---------------------------------------------- */
+
+static void die_unresolved(const char *name)
+{
+	static const char msg[] = "stallwatch: cannot find the real ";
+
+	(void)sw_raw_syscall(SYS_write, 2, (long)msg, sizeof(msg) - 1, 0, 0, 0);
+	(void)sw_raw_syscall(SYS_write, 2, (long)name, (long)strlen(name), 0, 0,
+			     0);
+	(void)sw_raw_syscall(SYS_write, 2, (long)"\n", 1, 0, 0, 0);
+	abort();
+}
+
+void *sw_real_resolve_unwinder(void **slot, const char *name, void *caller)
+{
+	static const char *const sonames[] = {
+	    "libgcc_s.so.1",
+	    "libstdc++.so.6",
+	    "libc++abi.so.1",
+	    "libunwind.so.1",
+	};
+	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	Dl_info info;
+	size_t i;
+
+	if (p)
+		return p;
+	/* dlopen(RTLD_NOLOAD) below must reach the loader, not our dlopen
+	 * wrapper's bookkeeping. */
+	sw_tls.guard++;
+	p = dlsym(RTLD_NEXT, name);
+	if (!p && caller && dladdr(caller, &info) && info.dli_fname) {
+		void *h = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+
+		if (h) {
+			p = dlsym(h, name);
+			dlclose(h);
+		}
+	}
+	for (i = 0; !p && i < sizeof(sonames) / sizeof(sonames[0]); i++) {
+		void *h = dlopen(sonames[i], RTLD_NOW | RTLD_NOLOAD);
+
+		if (h) {
+			p = dlsym(h, name);
+			dlclose(h);
+		}
+	}
+	sw_tls.guard--;
+	if (!p)
+		die_unresolved(name);
+	__atomic_store_n(slot, p, __ATOMIC_RELEASE);
+	return p;
+}
+
 void sw_real_init(void)
 {
 #define SW_REAL_RESOLVE(name) \
@@ -141,4 +201,11 @@ void sw_real_init(void)
 		(void)sw_real_resolve((void **)&sw_real_##name, #name);
 	SW_REAL_LIST(SW_REAL_RESOLVE)
 #undef SW_REAL_RESOLVE
+	/* The unwinder: what the global scope has now (a C program has
+	 * none), so that a throw rarely runs dlsym. */
+#define SW_REAL_TRY(name)    \
+	if (!sw_real_##name) \
+		*(void **)&sw_real_##name = dlsym(RTLD_NEXT, #name);
+	SW_REAL_UNWIND_LIST(SW_REAL_TRY)
+#undef SW_REAL_TRY
 }

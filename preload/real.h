@@ -1,8 +1,8 @@
 /*
- * real.h - the real libc functions behind the wrappers, found lazily with
- * dlsym(RTLD_NEXT).
+ * real.h - the one resolver of the real functions behind every wrapper
+ * of the shim, found with dlsym(RTLD_NEXT) (real.c).
  *
- * init.c resolves the whole list in the constructor, so that later calls
+ * lifecycle.c resolves the whole list in the constructor, so that later calls
  * (possibly from a host's signal handler) never run dlsym.  Calls made
  * before the constructor (another library's constructor, a malloc that
  * reads a file while dlsym itself allocates) resolve on first use; a call
@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -37,7 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include <unwind.h>
+
+#include "base.h"
 
 /* The fortified entry points have no public declarations without
  * _FORTIFY_SOURCE; these are glibc's. */
@@ -56,6 +59,12 @@ int __open_2(const char *path, int flags);
 int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
+int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
+int __vprintf_chk(int flag, const char *fmt, va_list ap);
+/* Declared only for older standards. */
+sighandler_t bsd_signal(int sig, sighandler_t handler);
+/* The C++ runtime's, declared in no C header. */
+void *__cxa_begin_catch(void *exc);
 
 /* Every real function a wrapper calls. */
 #define SW_REAL_LIST(X)           \
@@ -145,11 +154,68 @@ int __openat64_2(int dirfd, const char *path, int flags);
 	X(dlmopen)                \
 	X(dlclose)                \
 	X(dl_iterate_phdr)        \
-	X(syscall)
+	X(syscall)                \
+	X(pthread_create)         \
+	X(setuid)                 \
+	X(seteuid)                \
+	X(setreuid)               \
+	X(setresuid)              \
+	X(setenv)                 \
+	X(putenv)                 \
+	X(unsetenv)               \
+	X(clearenv)               \
+	X(sigaction)              \
+	X(signal)                 \
+	X(bsd_signal)             \
+	X(ssignal)                \
+	X(sysv_signal)            \
+	X(__sysv_signal)          \
+	X(sigset)                 \
+	X(pthread_sigmask)        \
+	X(sigprocmask)            \
+	X(fwrite)                 \
+	X(fwrite_unlocked)        \
+	X(fputs)                  \
+	X(fputs_unlocked)         \
+	X(fputc)                  \
+	X(fputc_unlocked)         \
+	X(putc)                   \
+	X(putc_unlocked)          \
+	X(putchar)                \
+	X(putchar_unlocked)       \
+	X(puts)                   \
+	X(vfprintf)               \
+	X(vprintf)                \
+	X(__vfprintf_chk)         \
+	X(__vprintf_chk)          \
+	X(fflush)                 \
+	X(fflush_unlocked)
 
+/*
+ * The exception unwinder's entry points (wrap_unwind.c).  A C++ library
+ * loaded RTLD_LOCAL (a Python extension) has its runtime only in its own
+ * scope, so these are also looked up in the calling object's scope, then
+ * under the usual sonames (SW_REAL_UNWINDER).  The constructor finds what
+ * the global scope has; the rest on first use.
+ */
+#define SW_REAL_UNWIND_LIST(X)       \
+	X(_Unwind_RaiseException)    \
+	X(_Unwind_Resume)            \
+	X(_Unwind_Resume_or_Rethrow) \
+	X(_Unwind_ForcedUnwind)      \
+	X(_Unwind_Backtrace)         \
+	X(_Unwind_DeleteException)   \
+	X(__cxa_begin_catch)
+
+/* sigset is deprecated, and naming it is enough for a warning: the
+ * shim wraps it all the same, since programs still call it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #define SW_REAL_DECLARE(name) extern __typeof__(name) *sw_real_##name;
 SW_REAL_LIST(SW_REAL_DECLARE)
+SW_REAL_UNWIND_LIST(SW_REAL_DECLARE)
 #undef SW_REAL_DECLARE
+#pragma GCC diagnostic pop
 
 /*
  * Resolve one real function (slow path of SW_REAL).  Never returns NULL:
@@ -159,6 +225,11 @@ SW_REAL_LIST(SW_REAL_DECLARE)
 void *sw_real_resolve(void **slot, const char *name);
 /* Resolve the whole list (constructor). */
 void sw_real_init(void);
+/* The unwinder's slow path: the global scope, then the scope of the
+ * object at `caller`, then libgcc_s, libstdc++, libc++abi, libunwind.
+ * Without the real unwinder the host cannot go on: not found, it says so
+ * on stderr and aborts. */
+void *sw_real_resolve_unwinder(void **slot, const char *name, void *caller);
 
 /*
  * A system call without libc: for the fallbacks above and for the
@@ -184,6 +255,12 @@ static inline long sw_raw_syscall(long n, long a1, long a2, long a3, long a4,
 	}
 	return ret;
 }
+
+#define SW_REAL_UNWINDER(name, caller)                       \
+	(sw_likely(sw_real_##name != NULL)                   \
+	     ? sw_real_##name                                \
+	     : (__typeof__(name) *)sw_real_resolve_unwinder( \
+		   (void **)&sw_real_##name, #name, (caller)))
 
 #define SW_REAL(name)                                                        \
 	(sw_likely(sw_real_##name != NULL)                                   \

@@ -9,70 +9,42 @@
  * heartbeat/exit, which takes pending counts with atomic exchanges, so the
  * fast path takes no lock.
  */
-#include "core.h"
-#include "extras.h" /* extras */
-#include "fdcache.h"
+#include "record.h"
+#include "call.h"
+#include "event.h"
+#include "modules.h"
+#include "pyframes.h"
+#include "stack.h"
+#include "testname.h"
+#include "writer.h"
 
 #include <string.h>
 
-/* Flood limit: per loop thread, per (call, caller) site. */
-#define SITES_PER_SLOT 128
-#define SITE_PROBES    16
-
-struct site {
-	uintptr_t caller; /* 0: free entry */
-	uint16_t call;
-	uint16_t kind;
-	int32_t fd;	  /* fd of the first pending occurrence */
-	uint8_t fd_kind;  /* its kind, taken while it was open */
-	uint8_t fd_flags; /* SW_EVF_NONBLOCK */
-	uint32_t window;  /* the second the captures below were counted in */
-	uint32_t captured;
-	uint64_t pend_first_ns;
-	_Atomic uint32_t pend_count; /* occurrences not captured yet */
-	_Atomic uint64_t pend_total_ns;
-	_Atomic uint64_t pend_max_ns;
-};
-
-static struct site sites[SW_MAX_LOOP_THREADS][SITES_PER_SLOT];
-
-/* The longest GIL wait of the current turn, with its stacks. */
-struct gil_store {
-	uint64_t max_ns;
-	uint64_t start_ns;
-	uint64_t window_ns; /* when the waits summed so far began (0: none) */
-	uint16_t call;
-	uint16_t nips;
-	uint16_t npy;
-	uint8_t flags;
-	uint64_t ips[SW_MAX_IPS];
-	struct sw_pyframe py[SW_MAX_PYFRAMES];
-};
-
-static struct gil_store gil[SW_MAX_LOOP_THREADS];
+/* Flood limit: per loop thread, per (call, caller) site, in the slot's
+ * table (slot.h). */
+#define SITE_PROBES 16
 
 void sw_record_reset(struct sw_loop_slot *slot)
 {
-	unsigned idx = sw_slot_index(slot);
-
-	memset(sites[idx], 0, sizeof(sites[idx]));
-	gil[idx].max_ns = 0;
-	gil[idx].window_ns = 0;
-	gil[idx].nips = 0;
-	gil[idx].npy = 0;
+	memset(slot->sites, 0, sizeof(slot->sites));
+	slot->gil.max_ns = 0;
+	slot->gil.window_ns = 0;
+	slot->gil.nips = 0;
+	slot->gil.npy = 0;
 	sw_tls.gil_wait_ns = 0;
 	sw_tls.gil_waits = 0;
 }
 
-static struct site *site_get(unsigned idx, enum sw_call call,
-			     enum sw_event_kind kind, uintptr_t caller)
+static struct sw_slot_site *site_get(struct sw_loop_slot *slot,
+				     enum sw_call call, enum sw_event_kind kind,
+				     uintptr_t caller)
 {
 	uintptr_t h = (caller >> 4) ^ ((uintptr_t)call * 0x9e3779b1u) ^
 		      ((uintptr_t)kind << 7);
 	unsigned i;
 
 	for (i = 0; i < SITE_PROBES; i++) {
-		struct site *s = &sites[idx][(h + i) % SITES_PER_SLOT];
+		struct sw_slot_site *s = &slot->sites[(h + i) % SW_SLOT_SITES];
 
 		if (s->caller == caller && s->call == call && s->kind == kind)
 			return s;
@@ -150,16 +122,14 @@ struct event_args {
 
 static void emit_event(struct event_args *a)
 {
-	char buf[sizeof(struct sw_rec_event) + SW_MAX_IPS * sizeof(uint64_t) +
-		 SW_MAX_PYFRAMES * sizeof(struct sw_pyframe)];
-	struct sw_rec_event *ev = (struct sw_rec_event *)buf;
-	uint64_t *ips = (uint64_t *)(buf + sizeof(*ev));
+	struct sw_event_rec r;
+	uint64_t *ips = sw_event_ips(&r);
 	struct sw_pyframe *py;
 	uint8_t flags = a->flags;
 	int nips, npy, unknown = 0;
 
 	sw_modules_refresh();
-	memset(ev, 0, sizeof(*ev));
+	sw_event_init(&r, a->kind, a->call, a->slot);
 	if (a->ips) {
 		nips = a->nips;
 		memcpy(ips, a->ips, (size_t)nips * sizeof(uint64_t));
@@ -169,7 +139,7 @@ static void emit_event(struct event_args *a)
 	} else {
 		nips = capture_from(ips, a->caller, &flags);
 	}
-	py = (struct sw_pyframe *)(ips + nips);
+	py = sw_event_py(&r, nips);
 	if (a->py) {
 		npy = a->npy;
 		memcpy(py, a->py, (size_t)npy * sizeof(*py));
@@ -177,32 +147,20 @@ static void emit_event(struct event_args *a)
 		npy = 0;
 	} else {
 		npy = sw_py_capture(py, SW_MAX_PYFRAMES, &unknown);
-		if (npy < 0)
-			npy = 0;
 		if (unknown)
 			flags |= SW_EVF_PY_UNKNOWN;
 	}
-	ev->h.type = SW_REC_EVENT;
-	ev->h.size = (uint32_t)(sizeof(*ev) + (size_t)nips * sizeof(uint64_t) +
-				(size_t)npy * sizeof(*py));
-	ev->start_ns = a->start_ns;
-	ev->duration_ns = a->duration_ns;
-	ev->total_ns = a->total_ns;
-	ev->max_ns = a->max_ns;
-	ev->count = a->count;
-	ev->tid = atomic_load(&a->slot->tid);
-	ev->loop_id = atomic_load(&a->slot->loop_id);
-	ev->turn_seq = atomic_load(&a->slot->turn_seq);
-	ev->kind = (uint16_t)a->kind;
-	ev->call = (uint16_t)a->call;
-	ev->fd = a->fd;
-	ev->fd_kind =
+	r.ev.start_ns = a->start_ns;
+	r.ev.duration_ns = a->duration_ns;
+	r.ev.total_ns = a->total_ns;
+	r.ev.max_ns = a->max_ns;
+	r.ev.count = a->count;
+	r.ev.fd = a->fd;
+	r.ev.fd_kind =
 	    (uint8_t)(a->fd_kind >= 0 ? a->fd_kind : fd_info(a->fd, &flags));
-	ev->ev_flags = flags;
-	ev->nips = (uint16_t)nips;
-	ev->npy = (uint16_t)npy;
-	sw_test_note(ev->start_ns); /* extras: the running test first */
-	sw_emit(buf, ev->h.size);
+	r.ev.ev_flags = flags;
+	sw_test_note(r.ev.start_ns); /* the running test first */
+	sw_event_write(&r, nips, npy);
 }
 
 void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
@@ -212,7 +170,7 @@ void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
 	struct sw_thread *t = &sw_tls;
 	struct sw_loop_slot *slot = t->slot;
 	struct event_args a;
-	struct site *s;
+	struct sw_slot_site *s;
 
 	if (!slot || !sw_active)
 		return;
@@ -236,8 +194,7 @@ void sw_record_call(enum sw_call call, enum sw_event_kind kind, int fd,
 	 * by the thousand: a few stacks per site per second, the rest are
 	 * counted and folded into the next captured record. */
 	if ((a.flags & SW_EVF_STRICT) &&
-	    (s = site_get(sw_slot_index(slot), call, kind,
-			  (uintptr_t)caller))) {
+	    (s = site_get(slot, call, kind, (uintptr_t)caller))) {
 		uint32_t sec = (uint32_t)(start_ns / 1000000000ull), n;
 
 		if (s->window != sec) {
@@ -276,12 +233,12 @@ out:
 
 void sw_record_flush(struct sw_loop_slot *slot)
 {
-	unsigned idx = sw_slot_index(slot), i;
+	unsigned i;
 
 	if (!sw_cfg.strict)
 		return;
-	for (i = 0; i < SITES_PER_SLOT; i++) {
-		struct site *s = &sites[idx][i];
+	for (i = 0; i < SW_SLOT_SITES; i++) {
+		struct sw_slot_site *s = &slot->sites[i];
 		struct event_args a;
 		uint32_t n;
 
@@ -434,13 +391,13 @@ void sw_gil_wait_end(struct sw_call_ctx *c, enum sw_call call, void *caller)
 	struct sw_loop_slot *slot = t->slot;
 	int saved = errno;
 	uint64_t dur = call_duration(c, sw_clk_read(c->tsc));
-	struct gil_store *g;
+	struct sw_slot_gil *g;
 
 	if (!slot)
 		goto out;
 	t->gil_wait_ns += dur;
 	t->gil_waits++;
-	g = &gil[sw_slot_index(slot)];
+	g = &slot->gil;
 	if (dur <= g->max_ns)
 		goto out;
 	g->max_ns = dur;
@@ -483,7 +440,7 @@ out:
 void sw_gil_turn_end(struct sw_loop_slot *slot)
 {
 	struct sw_thread *t = &sw_tls;
-	struct gil_store *g = &gil[sw_slot_index(slot)];
+	struct sw_slot_gil *g = &slot->gil;
 	uint64_t total = t->gil_wait_ns;
 	uint32_t n = t->gil_waits;
 	struct event_args a;

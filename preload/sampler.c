@@ -21,7 +21,7 @@
  * loop stuck for an hour does not fill the disk.
  *
  * The wrappers retry a sleeping call that one of our ticks interrupted
- * (sw_tls.sigs, core.h), so a loop's own epoll_wait or nanosleep never
+ * (sw_tls.sigs, call.h), so a loop's own epoll_wait or nanosleep never
  * returns EINTR because of the shim.
  *
  * Telling our signals from others: ours carry si_code SI_TIMER and the
@@ -29,9 +29,9 @@
  * else's signal.
  *
  * Conflicts: stallwatch stays in charge.  sigaction(), signal() and kin
- * are wrapped for the sampling signal only: the program's handler is
- * remembered and reported back to it as installed, and every signal we
- * did not send is passed on to it (SIG_DFL is emulated: the signal is
+ * are wrapped for the sampling signal only (wrap_signal.c): the program's
+ * handler is remembered and reported back to it as installed, and every signal
+ * we did not send is passed on to it (SIG_DFL is emulated: the signal is
  * re-raised with the default action, which ends the process as it would
  * have).  If the signal already has a handler when the shim starts (an
  * earlier preloaded library), another real-time signal is chosen, or, when
@@ -58,8 +58,16 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "sampler.h"
+
+#include "call.h"
+#include "event.h"
+#include "loop.h"
+#include "pyframes.h"
 #include "real.h"
-#include "shim.h"
+#include "stack.h"
+#include "sw_settings.h"
+#include "writer.h"
 
 #define DEFAULT_SIGNAL_OFFSET 5		   /* SIGRTMIN+5 */
 #define ALTSTACK_SIZE	      (256 * 1024) /* ours, MAP_NORESERVE, touched lazily */
@@ -70,7 +78,7 @@
 
 #define RLX memory_order_relaxed
 
-_Atomic uint32_t sw_loader_busy; /* see shim.h */
+_Atomic uint32_t sw_loader_busy; /* call.h */
 
 static _Atomic int sample_sig; /* 0: sampling off */
 static _Atomic int self_pid;
@@ -138,21 +146,6 @@ static struct side *side_of(void)
 static struct sigaction prog_act[2];
 static _Atomic int prog_cur;
 
-static __typeof__(sigaction) *real_sigaction_fn;
-
-static __typeof__(sigaction) *real_sigaction(void)
-{
-	__typeof__(sigaction) *p = real_sigaction_fn;
-
-	if (sw_unlikely(!p)) {
-		*(void **)&p = dlsym(RTLD_NEXT, "sigaction");
-		if (!p)
-			*(void **)&p = dlsym(RTLD_DEFAULT, "__sigaction");
-		real_sigaction_fn = p;
-	}
-	return p;
-}
-
 static void prog_get(struct sigaction *out)
 {
 	*out = prog_act[atomic_load_explicit(&prog_cur, memory_order_acquire)];
@@ -167,7 +160,8 @@ static void prog_set(const struct sigaction *act)
 }
 
 /* sigaction() as the program sees it for the sampling signal. */
-static int fake_sigaction(const struct sigaction *act, struct sigaction *old)
+int sw_sampler_fake_sigaction(const struct sigaction *act,
+			      struct sigaction *old)
 {
 	struct sigaction cur;
 
@@ -201,15 +195,9 @@ static void sampler_note(int level, const char *text, int to_stderr)
 static void take_sample(void *ucontext, uint32_t turn_seq, uint64_t weight_ns)
 {
 	struct sw_loop_slot *slot = sw_tls.slot;
-	struct {
-		struct sw_rec_event ev;
-		uint64_t tail[SW_MAX_IPS +
-			      SW_MAX_PYFRAMES * sizeof(struct sw_pyframe) / 8];
-	} rec;
-	struct sw_pyframe *py;
+	struct sw_event_rec rec;
 	int nips, npy, truncated = 0, unknown = 0;
-	uint64_t now, interval;
-	size_t len;
+	uint64_t interval;
 
 	if (!slot || !sw_tls.in_turn ||
 	    atomic_load_explicit(&slot->turn_seq, RLX) != turn_seq ||
@@ -235,40 +223,23 @@ static void take_sample(void *ucontext, uint32_t turn_seq, uint64_t weight_ns)
 	}
 
 	sw_tls.guard++;
-	now = sw_now_ns();
-	nips =
-	    sw_stack_capture_signal(ucontext, rec.tail, SW_MAX_IPS, &truncated);
+	sw_event_init(&rec, SW_EV_SAMPLE, SW_CALL_TURN, slot);
+	rec.ev.turn_seq = turn_seq;
+	rec.ev.start_ns = sw_now_ns();
+	nips = sw_stack_capture_signal(ucontext, sw_event_ips(&rec), SW_MAX_IPS,
+				       &truncated);
 	if (nips < 0)
 		nips = 0;
-	py = (struct sw_pyframe *)(void *)(rec.tail + nips);
-	npy = sw_py_capture(py, SW_MAX_PYFRAMES, &unknown);
-	if (npy < 0)
-		npy = 0;
+	npy = sw_py_capture(sw_event_py(&rec, nips), SW_MAX_PYFRAMES, &unknown);
 
 	interval = weight_ns ? weight_ns : sw_cfg.sample_interval_ns;
-	len = sizeof(rec.ev) + (size_t)nips * sizeof(uint64_t) +
-	      (size_t)npy * sizeof(struct sw_pyframe);
-	memset(&rec.ev, 0, sizeof(rec.ev));
-	rec.ev.h.size = (uint32_t)len;
-	rec.ev.h.type = SW_REC_EVENT;
-	rec.ev.start_ns = now;
 	rec.ev.duration_ns = interval;
 	rec.ev.total_ns = interval;
 	rec.ev.max_ns = interval;
-	rec.ev.count = 1;
-	rec.ev.tid = atomic_load_explicit(&slot->tid, RLX);
-	rec.ev.loop_id = atomic_load_explicit(&slot->loop_id, RLX);
-	rec.ev.turn_seq = turn_seq;
-	rec.ev.kind = SW_EV_SAMPLE;
-	rec.ev.call = SW_CALL_TURN;
-	rec.ev.fd_kind = SW_FD_NONE;
 	rec.ev.ev_flags = SW_EVF_SIGNAL_FRAME |
 			  (truncated ? SW_EVF_TRUNCATED : 0) |
 			  (unknown ? SW_EVF_PY_UNKNOWN : 0);
-	rec.ev.nips = (uint16_t)nips;
-	rec.ev.npy = (uint16_t)npy;
-	rec.ev.fd = -1;
-	if (sw_emit(&rec, len) == 0) {
+	if (sw_event_write(&rec, nips, npy) == 0) {
 		atomic_fetch_add_explicit(&slot->nsamples, 1, RLX);
 		sw_tls.turn_sampled_ns += interval;
 		atomic_fetch_add_explicit(&stats.taken, 1, RLX);
@@ -355,7 +326,7 @@ static void chain(int sig, siginfo_t *si, void *uc, int self_sent)
 		 * re-raise it with that action; it is delivered when this
 		 * handler returns and unblocks it. */
 		sigemptyset(&dfl.sa_mask);
-		real_sigaction()(sig, &dfl, NULL);
+		SW_REAL(sigaction)(sig, &dfl, NULL);
 		syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid),
 			(pid_t)syscall(SYS_gettid), sig);
 		return;
@@ -574,22 +545,10 @@ static void timer_arm(int on)
 	errno = saved;
 }
 
-static __typeof__(pthread_sigmask) *real_pthread_sigmask_fn;
-static __typeof__(sigprocmask) *real_sigprocmask_fn;
-
-static int real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-{
-	if (!real_pthread_sigmask_fn)
-		sw_real_resolve((void **)&real_pthread_sigmask_fn,
-				"pthread_sigmask");
-	return real_pthread_sigmask_fn ? real_pthread_sigmask_fn(how, set, old)
-				       : ENOSYS;
-}
-
 /*
  * This thread's CPU-time timer: a tick every sample interval of CPU time
  * the thread burns, delivered to this thread only.  It stays disarmed
- * while the thread blocks the signal (see mask_change).
+ * while the thread blocks the signal (see sw_sampler_mask_change).
  */
 static void start_timer(int sig)
 {
@@ -606,7 +565,7 @@ static void start_timer(int sig)
 	alt.timer_ok = 1;
 	alt.disarmed = 1;
 	sw_tls.tick_valid = 0;
-	if (real_pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 &&
+	if (SW_REAL(pthread_sigmask)(SIG_BLOCK, NULL, &cur) == 0 &&
 	    sigismember(&cur, sig))
 		return; /* blocked: armed when the program unblocks it */
 	timer_arm(1);
@@ -626,8 +585,8 @@ static void start_timer(int sig)
  * call, its result and errno are untouched; no extra system call is made
  * unless the sampling signal's state changes.
  */
-static int mask_change(int is_pthread, int how, const sigset_t *set,
-		       sigset_t *old)
+int sw_sampler_mask_change(int is_pthread, int how, const sigset_t *set,
+			   sigset_t *old)
 {
 	int sig = atomic_load_explicit(&sample_sig, RLX), r, in_set, blocked;
 	int disarmed_before = alt.disarmed;
@@ -637,20 +596,16 @@ static int mask_change(int is_pthread, int how, const sigset_t *set,
 	 * signal) say nothing of the program's mask. */
 	if (sw_likely(!alt.timer_ok) || !sig || !set || sw_tls.guard) {
 		if (is_pthread)
-			return real_pthread_sigmask(how, set, old);
+			return SW_REAL(pthread_sigmask)(how, set, old);
 		goto plain;
 	}
 	in_set = sigismember(set, sig) == 1;
 	if (in_set && how != SIG_UNBLOCK && !alt.disarmed)
 		timer_arm(0);
 	if (is_pthread) {
-		r = real_pthread_sigmask(how, set, old);
+		r = SW_REAL(pthread_sigmask)(how, set, old);
 	} else {
-		if (!real_sigprocmask_fn)
-			sw_real_resolve((void **)&real_sigprocmask_fn,
-					"sigprocmask");
-		r = real_sigprocmask_fn ? real_sigprocmask_fn(how, set, old)
-					: -1;
+		r = SW_REAL(sigprocmask)(how, set, old);
 	}
 	if (r != 0) {
 		if (alt.disarmed != disarmed_before)
@@ -672,19 +627,7 @@ static int mask_change(int is_pthread, int how, const sigset_t *set,
 		timer_arm(!blocked);
 	return r;
 plain:
-	if (!real_sigprocmask_fn)
-		sw_real_resolve((void **)&real_sigprocmask_fn, "sigprocmask");
-	return real_sigprocmask_fn ? real_sigprocmask_fn(how, set, old) : -1;
-}
-
-SW_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
-{
-	return mask_change(1, how, set, old);
-}
-
-SW_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
-{
-	return mask_change(0, how, set, old);
+	return SW_REAL(sigprocmask)(how, set, old);
 }
 
 void sw_sampler_thread_exit(void)
@@ -783,14 +726,14 @@ static int is_default(int sig)
 {
 	struct sigaction cur;
 
-	if (real_sigaction()(sig, NULL, &cur) != 0)
+	if (SW_REAL(sigaction)(sig, NULL, &cur) != 0)
 		return 0;
 	return !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL;
 }
 
 void sw_sampler_install(void)
 {
-	const char *env = getenv("STALLWATCH_SIGNAL");
+	const char *env = getenv(SW_ENV_SIGNAL);
 	struct sigaction sa, prev;
 	char msg[200];
 	int sig, wanted, i;
@@ -799,12 +742,13 @@ void sw_sampler_install(void)
 	if (!sw_cfg.enabled || !sw_cfg.sampling || !sw_cfg.sample_interval_ns ||
 	    atomic_load(&sample_sig))
 		return;
-	if (!real_sigaction())
+	if (!SW_REAL(sigaction))
 		return;
 	wanted = parse_signal(env);
 	if (wanted < 0) {
 		snprintf(msg, sizeof(msg),
-			 "STALLWATCH_SIGNAL=%s is not a real-time signal "
+			 SW_ENV_SIGNAL
+			 "=%s is not a real-time signal "
 			 "(%d..%d, RTMIN+N, RTMAX-N); using the default",
 			 env, SIGRTMIN, SIGRTMAX);
 		sampler_note(SW_NOTE_WARN, msg, 1);
@@ -840,7 +784,7 @@ void sw_sampler_install(void)
 	sigdelset(&sa.sa_mask, SIGILL);
 	sigdelset(&sa.sa_mask, SIGFPE);
 	sigdelset(&sa.sa_mask, SIGTRAP);
-	if (real_sigaction()(sig, &sa, &prev) != 0)
+	if (SW_REAL(sigaction)(sig, &sa, &prev) != 0)
 		return;
 	prog_act[0] = prev;
 	prog_act[1] = prev;
@@ -901,108 +845,11 @@ void sw_sampler_atfork_child(void)
 	atomic_store(&stats.chained, 0);
 }
 
-/* ---- sigaction() and kin, for the sampling signal only ------------------- */
+/* ---- the program's view of the sampling signal (wrap_signal.c) ---------- */
 
-static int ours(int sig)
+int sw_sampler_owns(int sig)
 {
 	int s = atomic_load_explicit(&sample_sig, RLX);
 
 	return s && sig == s;
-}
-
-SW_EXPORT int sigaction(int sig, const struct sigaction *act,
-			struct sigaction *old)
-{
-	if (sw_likely(!ours(sig)))
-		return real_sigaction()(sig, act, old);
-	return fake_sigaction(act, old);
-}
-
-SW_EXPORT int __sigaction(int sig, const struct sigaction *act,
-			  struct sigaction *old)
-{
-	return sigaction(sig, act, old);
-}
-
-/* signal()-style calls: `flags` are the semantics of that variant. */
-static sighandler_t fake_signal(sighandler_t handler, int flags)
-{
-	struct sigaction act, old;
-
-	if (handler == SIG_ERR) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	memset(&act, 0, sizeof(act));
-	act.sa_handler = handler;
-	act.sa_flags = flags;
-	fake_sigaction(&act, &old);
-	return (old.sa_flags & SA_SIGINFO)
-		   ? (sighandler_t)(void *)old.sa_sigaction
-		   : old.sa_handler;
-}
-
-#define REAL_SIGNAL_FN(name)                                     \
-	static sighandler_t real_##name(int sig, sighandler_t h) \
-	{                                                        \
-		static sighandler_t (*fn)(int, sighandler_t);    \
-		if (!fn)                                         \
-			*(void **)&fn = dlsym(RTLD_NEXT, #name); \
-		if (!fn) {                                       \
-			errno = ENOSYS;                          \
-			return SIG_ERR;                          \
-		}                                                \
-		return fn(sig, h);                               \
-	}
-
-REAL_SIGNAL_FN(signal)
-REAL_SIGNAL_FN(bsd_signal)
-REAL_SIGNAL_FN(ssignal)
-REAL_SIGNAL_FN(sysv_signal)
-REAL_SIGNAL_FN(__sysv_signal)
-REAL_SIGNAL_FN(sigset)
-
-SW_EXPORT sighandler_t signal(int sig, sighandler_t h)
-{
-	return ours(sig) ? fake_signal(h, SA_RESTART) : real_signal(sig, h);
-}
-
-SW_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
-{
-	return ours(sig) ? fake_signal(h, SA_RESTART) : real_bsd_signal(sig, h);
-}
-
-SW_EXPORT sighandler_t ssignal(int sig, sighandler_t h)
-{
-	return ours(sig) ? fake_signal(h, SA_RESTART) : real_ssignal(sig, h);
-}
-
-SW_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
-{
-	return ours(sig) ? fake_signal(h, SA_RESETHAND | SA_NODEFER)
-			 : real_sysv_signal(sig, h);
-}
-
-SW_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
-{
-	return ours(sig) ? fake_signal(h, SA_RESETHAND | SA_NODEFER)
-			 : real___sysv_signal(sig, h);
-}
-
-SW_EXPORT sighandler_t sigset(int sig, sighandler_t h)
-{
-	sigset_t one;
-	struct sigaction old;
-
-	if (!ours(sig))
-		return real_sigset(sig, h);
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	if (h == SIG_HOLD) {
-		prog_get(&old);
-		pthread_sigmask(SIG_BLOCK, &one, NULL);
-		return old.sa_handler;
-	}
-	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
-	return fake_signal(h, 0);
 }

@@ -7,9 +7,9 @@
  * bad value gives one warning and keeps the default; nothing here fails.
  * Also linked into the unit tests, so it depends on no other shim module.
  */
-#include "shim.h"
-
-#include "../include/sw_duration.h"
+#include "settings.h"
+#include "sw_settings.h"
+#include "sw_duration.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -198,7 +198,7 @@ static void load_duration(uint64_t *field, char *const *envp, const char *name,
 static void load_output(struct sw_settings *cfg, char *const *envp,
 			void (*warn)(const char *))
 {
-	const char *v = env_get(envp, "STALLWATCH_OUTPUT");
+	const char *v = env_get(envp, SW_ENV_OUTPUT);
 	size_t len;
 
 	snprintf(cfg->output_dir, sizeof(cfg->output_dir), "/tmp/stallwatch-%u",
@@ -207,7 +207,7 @@ static void load_output(struct sw_settings *cfg, char *const *envp,
 		return;
 	len = strlen(v);
 	if (len == 0 || len >= sizeof(cfg->output_dir)) {
-		bad_value(warn, "STALLWATCH_OUTPUT", v,
+		bad_value(warn, SW_ENV_OUTPUT, v,
 			  "a directory path of 1 to 1023 bytes");
 		return;
 	}
@@ -235,38 +235,37 @@ void sw_settings_load(struct sw_settings *cfg, char *const *envp,
 	cfg->stacks_per_site = SW_DEFAULT_STACKS_PER_SITE;
 	cfg->max_size = SW_DEFAULT_MAX_SIZE;
 
-	load_bool(&disable, envp, "STALLWATCH_DISABLE", warn);
+	load_bool(&disable, envp, SW_ENV_DISABLE, warn);
 	if (disable)
 		cfg->enabled = 0;
 	load_output(cfg, envp, warn);
-	load_duration(&cfg->threshold_ns, envp, "STALLWATCH_THRESHOLD", 1000,
+	load_duration(&cfg->threshold_ns, envp, SW_ENV_THRESHOLD, 1000, warn);
+	load_duration(&cfg->call_threshold_ns, envp, SW_ENV_CALL_THRESHOLD,
+		      1000, warn);
+	load_duration(&cfg->sample_interval_ns, envp, SW_ENV_SAMPLE_INTERVAL,
+		      100000, warn);
+	load_duration(&cfg->heartbeat_ns, envp, SW_ENV_HEARTBEAT, 1000000,
 		      warn);
-	load_duration(&cfg->call_threshold_ns, envp,
-		      "STALLWATCH_CALL_THRESHOLD", 1000, warn);
-	load_duration(&cfg->sample_interval_ns, envp,
-		      "STALLWATCH_SAMPLE_INTERVAL", 100000, warn);
-	load_duration(&cfg->heartbeat_ns, envp, "STALLWATCH_HEARTBEAT", 1000000,
-		      warn);
-	load_bool(&cfg->strict, envp, "STALLWATCH_STRICT", warn);
-	load_bool(&cfg->follow, envp, "STALLWATCH_FOLLOW", warn);
-	load_bool(&cfg->sampling, envp, "STALLWATCH_SAMPLE", warn);
-	load_bool(&cfg->poll_loops, envp, "STALLWATCH_POLL_LOOPS", warn);
+	load_bool(&cfg->strict, envp, SW_ENV_STRICT, warn);
+	load_bool(&cfg->follow, envp, SW_ENV_FOLLOW, warn);
+	load_bool(&cfg->sampling, envp, SW_ENV_SAMPLE, warn);
+	load_bool(&cfg->poll_loops, envp, SW_ENV_POLL_LOOPS, warn);
 
 	/* The per-process disk budget: 0 is "no limit", on purpose only. */
-	v = env_get(envp, "STALLWATCH_MAX_SIZE");
+	v = env_get(envp, SW_ENV_MAX_SIZE);
 	if (v) {
 		if (parse_size(v, &n) != 0 || (n && n < SW_MIN_MAX_SIZE))
-			bad_value(warn, "STALLWATCH_MAX_SIZE", v,
+			bad_value(warn, SW_ENV_MAX_SIZE, v,
 				  "a size such as 64M, 512K or 1G (at least "
 				  "256K), or 0 for no limit");
 		else
 			cfg->max_size = n;
 	}
 
-	v = env_get(envp, "STALLWATCH_STACKS_PER_SITE");
+	v = env_get(envp, SW_ENV_STACKS_PER_SITE);
 	if (v) {
 		if (parse_uint(v, 1, 100000, &n) != 0)
-			bad_value(warn, "STALLWATCH_STACKS_PER_SITE", v,
+			bad_value(warn, SW_ENV_STACKS_PER_SITE, v,
 				  "a whole number from 1 to 100000");
 		else
 			cfg->stacks_per_site = (uint32_t)n;

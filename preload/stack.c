@@ -14,7 +14,9 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "core.h"
+#include "stack.h"
+#include "call.h"
+#include "writer.h"
 #include "real.h"
 
 #include <errno.h>

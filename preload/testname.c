@@ -13,9 +13,9 @@
  * The value is not read with getenv on the record path: another thread
  * may be in setenv, which can free the array getenv walks.  Instead the
  * value is taken at start (a process started by a test inherits it) and
- * copied by the setenv/putenv/unsetenv/clearenv wrappers below when they
- * change it (CPython's os.environ goes through setenv and unsetenv).  The
- * copy is guarded by a sequence count, without locks, so no wrapper can
+ * copied by the setenv/putenv/unsetenv/clearenv wrappers (wrap_env.c)
+ * when they change it (CPython's os.environ goes through setenv and unsetenv).
+ * The copy is guarded by a sequence count, without locks, so no wrapper can
  * wait on another; a record reads it only when the count moved.  While the
  * variable is never set, a record pays one atomic load.  A program that
  * writes `environ` directly is not seen.
@@ -23,17 +23,12 @@
  * Every trace file stands alone: a rotated file (writer.c) and a forked
  * child's file get the test in force written again.
  */
-#include "core.h"
-#include "extras.h"
-#include "real.h"
+#include "testname.h"
+#include "call.h"
+#include "writer.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-
-#define VAR	"PYTEST_CURRENT_TEST"
-#define VAR_LEN (sizeof(VAR) - 1)
 
 /* The variable's value as the wrappers last saw it.  `sw_test_seq` is odd while
  * a wrapper copies; a reader that sees it move retries at the next record. */
@@ -53,16 +48,6 @@ static char last[SW_MAX_STR];
 static size_t last_len;
 static uint64_t last_ns;
 
-static __typeof__(setenv) *real_setenv;
-static __typeof__(putenv) *real_putenv;
-static __typeof__(unsetenv) *real_unsetenv;
-static __typeof__(clearenv) *real_clearenv;
-
-#define REAL(name)                                                             \
-	(sw_likely(real_##name != NULL) ? real_##name                          \
-					: (__typeof__(name) *)sw_real_resolve( \
-					      (void **)&real_##name, #name))
-
 /* The test id without pytest's " (setup)", " (call)", " (teardown)". */
 static size_t id_len(const char *v, size_t n)
 {
@@ -80,7 +65,7 @@ static size_t id_len(const char *v, size_t n)
 }
 
 /* A wrapper changed the variable to v (NULL: removed it). */
-static void store(const char *v)
+void sw_test_env_set(const char *v)
 {
 	size_t n = v ? id_len(v, strnlen(v, SW_MAX_STR + 64)) : 0;
 
@@ -91,73 +76,18 @@ static void store(const char *v)
 	atomic_fetch_add_explicit(&sw_test_seq, 1, memory_order_acq_rel);
 }
 
-static int is_var(const char *name, size_t len)
+int sw_test_env_is_set(void)
 {
-	return name && len == VAR_LEN && memcmp(name, VAR, VAR_LEN) == 0;
+	return atomic_load(&cur_set);
 }
 
-static void testname_atfork_child(void);
-
-__attribute__((constructor)) static void testname_init(void)
+void sw_test_init(void)
 {
 	const char *v;
 
-	if (getauxval(AT_SECURE))
-		return; /* inert: the shim does nothing at all */
-	sw_tls.guard++;
-	(void)REAL(setenv);
-	(void)REAL(putenv);
-	(void)REAL(unsetenv);
-	(void)REAL(clearenv);
-	v = getenv(VAR); /* before the program's threads exist */
+	v = getenv(SW_TEST_VAR); /* before the program's threads exist */
 	if (v)
-		store(v);
-	pthread_atfork(NULL, NULL, testname_atfork_child);
-	sw_tls.guard--;
-}
-
-SW_EXPORT int setenv(const char *name, const char *value, int overwrite)
-{
-	int r = REAL(setenv)(name, value, overwrite);
-
-	/* overwrite=0 keeps a value that is there.  No getenv here: another
-	 * thread's setenv may be moving the array. */
-	if (r == 0 && is_var(name, name ? strlen(name) : 0) &&
-	    (overwrite || !atomic_load(&cur_set)))
-		store(value);
-	return r;
-}
-
-SW_EXPORT int putenv(char *string)
-{
-	int r = REAL(putenv)(string);
-	const char *eq;
-
-	/* r == 0: glibc accepted the string, so it is one. */
-	if (r != 0)
-		return r;
-	eq = strchr(string, '=');
-	if (is_var(string, eq ? (size_t)(eq - string) : strlen(string)))
-		store(eq ? eq + 1 : NULL); /* "NAME" alone removes it */
-	return r;
-}
-
-SW_EXPORT int unsetenv(const char *name)
-{
-	int r = REAL(unsetenv)(name);
-
-	if (r == 0 && is_var(name, strlen(name)))
-		store(NULL);
-	return r;
-}
-
-SW_EXPORT int clearenv(void)
-{
-	int r = REAL(clearenv)();
-
-	if (r == 0 && atomic_load(&cur_set))
-		store(NULL);
-	return r;
+		sw_test_env_set(v);
 }
 
 static void emit_test(const char *name, size_t len, uint64_t at_ns)
@@ -239,7 +169,7 @@ void sw_test_new_file(void)
 
 /* A forked child writes a file of its own; a thread of the parent that
  * held `busy` does not exist here. */
-static void testname_atfork_child(void)
+void sw_test_atfork_child(void)
 {
 	atomic_flag_clear(&busy);
 	atomic_store(&rewrite, 1);

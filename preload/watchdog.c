@@ -49,9 +49,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
-#include "ownfd.h"
-#include "fdcache.h"
+#include "watchdog.h"
+#include "call.h"
+#include "event.h"
+#include "loop.h"
+#include "writer.h"
 #include "real.h"
 
 #define WATCHDOG_STACK (256 * 1024)
@@ -68,23 +70,25 @@ static _Atomic unsigned wd_gen; /* bumped at fork: a parent's thread is gone */
 
 static int have_proc; /* /proc/self is readable (watchdog thread only) */
 
-/* Per-slot state, touched by the watchdog thread only. */
-static struct {
-	uint32_t tid, turn_seq, loop_id;
-	int fd_checked; /* the O_NONBLOCK check ran on a sleep in this turn */
-	/* The unwrapped system call it was last seen asleep in (nr -1:
-	 * none): reported when it ends (see report_sleep). */
-	long nr, arg1;
-	uint64_t pc, sp, first_ns, last_ns;
-	int nips;
-	uint64_t ips[32]; /* its scanned stack (scan_stack) */
-	/* /proc/self/task/TID/syscall of that thread, kept open (one of
-	 * the shim's own fds, ownfd.c) and read again with pread: opened
-	 * once per loop thread, so a descriptor number is borrowed from the
-	 * program once, not at every stall.  -1: not open; fd_tid: whose. */
-	int fd;
-	uint32_t fd_tid;
-} seen[SW_MAX_LOOP_THREADS];
+/* What the watchdog saw of slot i's thread: the slot's watch fields, which
+ * only the watchdog thread touches (slot.h). */
+static inline struct sw_slot_watch *watch_of(unsigned i)
+{
+	return &sw_loop_slots[i].watch;
+}
+
+/* Slots [0, watch_ready) have their watch fields set up ("nothing seen"):
+ * done as slots come into use, so that slots never used are never
+ * touched (each is some 12 KiB of the shim's memory). */
+static unsigned watch_ready;
+
+static void watch_prepare(unsigned used)
+{
+	for (; watch_ready < used; watch_ready++) {
+		watch_of(watch_ready)->nr = -1;
+		watch_of(watch_ready)->fd = -1;
+	}
+}
 
 static uint64_t tick_ns; /* the watchdog's interval */
 
@@ -125,12 +129,12 @@ static int syscall_fd(unsigned i, uint32_t tid)
 	char path[64];
 	int fd;
 
-	if (seen[i].fd >= 0 && seen[i].fd_tid == tid)
-		return seen[i].fd;
-	if (seen[i].fd >= 0) {
-		sw_ownfd_del(seen[i].fd);
-		syscall(SYS_close, seen[i].fd);
-		seen[i].fd = -1;
+	if (watch_of(i)->fd >= 0 && watch_of(i)->fd_tid == tid)
+		return watch_of(i)->fd;
+	if (watch_of(i)->fd >= 0) {
+		sw_ownfd_del(watch_of(i)->fd);
+		syscall(SYS_close, watch_of(i)->fd);
+		watch_of(i)->fd = -1;
 	}
 	snprintf(path, sizeof(path), "/proc/self/task/%u/syscall", tid);
 	fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
@@ -141,8 +145,8 @@ static int syscall_fd(unsigned i, uint32_t tid)
 		syscall(SYS_close, fd);
 		return -1;
 	}
-	seen[i].fd = fd;
-	seen[i].fd_tid = tid;
+	watch_of(i)->fd = fd;
+	watch_of(i)->fd_tid = tid;
 	return fd;
 }
 
@@ -175,8 +179,8 @@ static int sleeping_in(unsigned slot, uint32_t tid, long *nr, long *arg1,
 
 /* ---- a scanned stack for a thread asleep in the kernel ------------------ */
 
-#define SCAN_WORDS 512 /* 4 KiB of stack above sp */
-#define SCAN_MAX   32  /* frames kept (seen[].ips) */
+#define SCAN_WORDS 512		    /* 4 KiB of stack above sp */
+#define SCAN_MAX   SW_SLOT_SCAN_MAX /* frames kept (watch.ips) */
 
 struct xrange {
 	uint64_t lo, hi;
@@ -270,7 +274,7 @@ static int scan_stack(uint64_t pc, uint64_t sp, uint64_t *ips, int max)
 
 /*
  * A loop thread asleep in I/O on an fd the cache calls non-blocking: a
- * read, write, send or recv that its wrapper did not time (core.h,
+ * read, write, send or recv that its wrapper did not time (call.h,
  * sw_call_nosleep) because O_NONBLOCK was cleared where no wrapper saw it,
  * by another process sharing the open file description (a child handed
  * the same socket or pipe) or by a raw fcntl.  The cache forgets the fd:
@@ -331,38 +335,31 @@ static int first_arg_is_fd(long nr)
  */
 static void report_sleep(unsigned i)
 {
-	struct {
-		struct sw_rec_event ev;
-		uint64_t ips[SCAN_MAX];
-	} rec;
+	struct sw_event_rec rec;
 	uint64_t dur;
 	int nips;
 
-	if (seen[i].nr < 0)
+	if (watch_of(i)->nr < 0)
 		return;
-	memset(&rec, 0, sizeof(rec));
-	nips = seen[i].nips;
-	memcpy(rec.ips, seen[i].ips, (size_t)nips * sizeof(uint64_t));
-	dur = seen[i].last_ns - seen[i].first_ns + tick_ns;
-	rec.ev.h.type = SW_REC_EVENT;
-	rec.ev.h.size = sizeof(rec);
-	rec.ev.start_ns = seen[i].first_ns;
+	sw_event_init(&rec, SW_EV_CALL, SW_CALL_UNWRAPPED_SYSCALL, NULL);
+	nips = watch_of(i)->nips;
+	memcpy(sw_event_ips(&rec), watch_of(i)->ips,
+	       (size_t)nips * sizeof(uint64_t));
+	dur = watch_of(i)->last_ns - watch_of(i)->first_ns + tick_ns;
+	rec.ev.start_ns = watch_of(i)->first_ns;
 	rec.ev.duration_ns = dur;
 	rec.ev.total_ns = dur;
 	rec.ev.max_ns = dur;
-	rec.ev.count = 1;
-	rec.ev.tid = seen[i].tid;
-	rec.ev.loop_id = seen[i].loop_id;
-	rec.ev.turn_seq = seen[i].turn_seq;
-	rec.ev.kind = SW_EV_CALL;
-	rec.ev.call = SW_CALL_UNWRAPPED_SYSCALL;
-	rec.ev.fd = first_arg_is_fd(seen[i].nr) ? (int32_t)seen[i].arg1 : -1;
-	rec.ev.fd_kind = rec.ev.fd >= 0 ? SW_FD_UNKNOWN : SW_FD_NONE;
+	rec.ev.tid = watch_of(i)->tid;
+	rec.ev.loop_id = watch_of(i)->loop_id;
+	rec.ev.turn_seq = watch_of(i)->turn_seq;
+	if (first_arg_is_fd(watch_of(i)->nr)) {
+		rec.ev.fd = (int32_t)watch_of(i)->arg1;
+		rec.ev.fd_kind = SW_FD_UNKNOWN;
+	}
 	rec.ev.ev_flags = SW_EVF_SIGNAL_FRAME;
-	rec.ev.nips = (uint16_t)nips;
-	rec.ev.h.size = (uint32_t)(sizeof(rec.ev) + (size_t)nips * 8);
-	sw_emit(&rec, rec.ev.h.size);
-	seen[i].nr = -1;
+	sw_event_write(&rec, nips, 0);
+	watch_of(i)->nr = -1;
 }
 
 static void scan(uint64_t now)
@@ -370,6 +367,7 @@ static void scan(uint64_t now)
 	uint64_t threshold = sw_cfg.threshold_ns;
 	unsigned i, used = sw_loop_slots_used();
 
+	watch_prepare(used);
 	for (i = 0; i < used; i++) {
 		struct sw_loop_slot *slot = &sw_loop_slots[i];
 		uint32_t tid = atomic_load_explicit(&slot->tid, RLX), seq;
@@ -379,13 +377,13 @@ static void scan(uint64_t now)
 		start = atomic_load_explicit(&slot->turn_start_ns,
 					     memory_order_acquire);
 		seq = atomic_load_explicit(&slot->turn_seq, RLX);
-		if (seen[i].tid != tid || seen[i].turn_seq != seq) {
+		if (watch_of(i)->tid != tid || watch_of(i)->turn_seq != seq) {
 			report_sleep(i); /* that turn is over */
-			seen[i].tid = tid;
-			seen[i].turn_seq = seq;
-			seen[i].loop_id =
+			watch_of(i)->tid = tid;
+			watch_of(i)->turn_seq = seq;
+			watch_of(i)->loop_id =
 			    atomic_load_explicit(&slot->loop_id, RLX);
-			seen[i].fd_checked = 0;
+			watch_of(i)->fd_checked = 0;
 		}
 		if (!tid || !start || now <= start ||
 		    now - start <= threshold ||
@@ -401,33 +399,34 @@ static void scan(uint64_t now)
 		if (atomic_load_explicit(&slot->turn_seq, RLX) != seq ||
 		    atomic_load_explicit(&slot->in_wrapper, RLX))
 			continue;
-		if (!seen[i].fd_checked) {
-			seen[i].fd_checked = 1;
+		if (!watch_of(i)->fd_checked) {
+			watch_of(i)->fd_checked = 1;
 			check_sleeping_fd(nr, arg1);
 		}
-		if (seen[i].nr == nr && seen[i].arg1 == arg1 &&
-		    seen[i].pc == pc) {
-			seen[i].last_ns = now;
+		if (watch_of(i)->nr == nr && watch_of(i)->arg1 == arg1 &&
+		    watch_of(i)->pc == pc) {
+			watch_of(i)->last_ns = now;
 			continue;
 		}
 		report_sleep(i);
 		/* Its stack now, while it sleeps; kept only if it still sleeps
 		 * in the same call afterwards (else the words may be torn). */
-		seen[i].nips = scan_stack(pc, sp, seen[i].ips, SCAN_MAX);
+		watch_of(i)->nips =
+		    scan_stack(pc, sp, watch_of(i)->ips, SCAN_MAX);
 		{
 			long nr2, arg2;
 			uint64_t pc2, sp2;
 
 			if (!sleeping_in(i, tid, &nr2, &arg2, &pc2, &sp2) ||
 			    nr2 != nr || pc2 != pc || sp2 != sp)
-				seen[i].nips = pc ? 1 : 0;
+				watch_of(i)->nips = pc ? 1 : 0;
 		}
-		seen[i].ips[0] = pc;
-		seen[i].nr = nr;
-		seen[i].arg1 = arg1;
-		seen[i].pc = pc;
-		seen[i].sp = sp;
-		seen[i].first_ns = seen[i].last_ns = now;
+		watch_of(i)->ips[0] = pc;
+		watch_of(i)->nr = nr;
+		watch_of(i)->arg1 = arg1;
+		watch_of(i)->pc = pc;
+		watch_of(i)->sp = sp;
+		watch_of(i)->first_ns = watch_of(i)->last_ns = now;
 	}
 }
 
@@ -459,14 +458,9 @@ static void *watchdog_main(void *arg)
 	unsigned gen = (unsigned)(uintptr_t)arg;
 	uint64_t interval, heartbeat, last_beat, now, next;
 	struct timespec ts;
-	unsigned i;
 	long fd;
 
 	sw_tls.guard = 1; /* for life: nothing this thread does is wrapped */
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
-		seen[i].nr = -1;
-		seen[i].fd = -1;
-	}
 	/* access(), not open(): no descriptor number borrowed. */
 	fd = syscall(SYS_faccessat, AT_FDCWD, "/proc/self/stat", R_OK, 0);
 	have_proc = fd == 0;
@@ -565,7 +559,7 @@ void sw_watchdog_stop(void)
 	struct timespec ms = {0, 1000000};
 
 	if (atomic_exchange(&wd_stop, 1))
-		goto out; /* stopped already (the destructors call twice) */
+		return; /* stopped already */
 	/* Dekker with watchdog_main's busy/stop (both seq_cst). */
 	if (atomic_load(&wd_started)) {
 		deadline = sw_now_ns() + 100000000ull;
@@ -574,14 +568,12 @@ void sw_watchdog_stop(void)
 		/* The thread is parked for good: report the sleeps it was
 		 * still watching (their turns ended just before exit). */
 		if (!atomic_load(&wd_busy) && sw_writer_active()) {
-			unsigned i, used = sw_loop_slots_used();
+			unsigned i;
 
-			for (i = 0; i < used; i++)
+			for (i = 0; i < watch_ready; i++)
 				report_sleep(i);
 		}
 	}
-out:
-	sw_sampler_stop();
 }
 
 void sw_watchdog_atfork_child(void)
@@ -591,26 +583,9 @@ void sw_watchdog_atfork_child(void)
 	atomic_fetch_add(&wd_gen, 1);
 	atomic_store(&wd_busy, 0);
 	atomic_store(&wd_started, 0);
-	memset(seen, 0, sizeof(seen));
-	for (i = 0; i < SW_MAX_LOOP_THREADS; i++) {
-		seen[i].nr = -1;
-		seen[i].fd = -1; /* closed by sw_ownfd_atfork_child() */
-	}
-	sw_sampler_atfork_child();
-}
-
-/*
- * A safety net for sw_watchdog_stop(): this file's destructor runs before
- * init.c's (fini_array runs in reverse link order, and the Makefile links
- * the shim sources sorted), so the watchdog has stopped writing before the end
- * record even if the destructor there does not call sw_watchdog_stop().
- */
-__attribute__((destructor)) static void watchdog_fini(void)
-{
-	int saved_errno = errno;
-
-	sw_tls.guard++;
-	sw_watchdog_stop();
-	sw_tls.guard--;
-	errno = saved_errno;
+	/* Set up again when the child's watchdog sees them (the fds were
+	 * closed by sw_ownfd_atfork_child()). */
+	for (i = 0; i < watch_ready; i++)
+		memset(watch_of(i), 0, sizeof(*watch_of(i)));
+	watch_ready = 0;
 }

@@ -2,7 +2,7 @@
  * wrap_cred.c - setuid and kin: a process that drops root before it runs
  * its loop (nginx and other daemons' workers) keeps a place to record.
  *
- * Recording starts at the first loop wait (init.c), which in such a worker
+ * Recording starts at the first loop wait (lifecycle.c), which in such a worker
  * comes after it became an unprivileged user who can no longer create a
  * file in the root-owned output directory.  So when a process running as
  * root that may record but has not started is about to change its user
@@ -13,29 +13,11 @@
  * exception).  Each wrapper then makes the real call; results and errno
  * are the real call's.
  */
-#include "core.h"
+#include "call.h"
+#include "real.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <unistd.h>
-
-#define REAL_CRED_FN(name, params, args)                         \
-	static int real_##name params                            \
-	{                                                        \
-		static int(*fn) params;                          \
-		if (!fn)                                         \
-			*(void **)&fn = dlsym(RTLD_NEXT, #name); \
-		if (!fn) {                                       \
-			errno = ENOSYS;                          \
-			return -1;                               \
-		}                                                \
-		return fn args;                                  \
-	}
-
-REAL_CRED_FN(setuid, (uid_t u), (u))
-REAL_CRED_FN(seteuid, (uid_t u), (u))
-REAL_CRED_FN(setreuid, (uid_t r, uid_t e), (r, e))
-REAL_CRED_FN(setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
 
 /* Only root becoming someone else: one branch otherwise. */
 static inline void before(uid_t to)
@@ -48,23 +30,23 @@ static inline void before(uid_t to)
 SW_EXPORT int setuid(uid_t u)
 {
 	before(u);
-	return real_setuid(u);
+	return SW_REAL(setuid)(u);
 }
 
 SW_EXPORT int seteuid(uid_t u)
 {
 	before(u);
-	return real_seteuid(u);
+	return SW_REAL(seteuid)(u);
 }
 
 SW_EXPORT int setreuid(uid_t r, uid_t e)
 {
 	before(e != (uid_t)-1 ? e : r);
-	return real_setreuid(r, e);
+	return SW_REAL(setreuid)(r, e);
 }
 
 SW_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
 {
 	before(e != (uid_t)-1 ? e : r);
-	return real_setresuid(r, e, s);
+	return SW_REAL(setresuid)(r, e, s);
 }

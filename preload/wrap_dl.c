@@ -15,7 +15,7 @@
  * new modules are picked up later (sw_modules_refresh).
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 #include <elf.h>

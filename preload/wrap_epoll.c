@@ -5,11 +5,11 @@
  * private loop, timed and recorded like a blocking call.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 /* A wait that one of the shim's timer ticks interrupted on its way into
- * the kernel is made again (core.h, sw_call_interrupted); errno is the
+ * the kernel is made again (call.h, sw_call_interrupted); errno is the
  * program's again. */
 #define SW_LOOP_WAIT(call, epfd, capable, real_call)                \
 	do {                                                        \

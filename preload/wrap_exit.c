@@ -10,8 +10,7 @@
  * comes here through wrap_syscall.c.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
-#include "extras.h"
+#include "call.h"
 #include "real.h"
 
 #include <sys/syscall.h>

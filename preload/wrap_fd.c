@@ -11,9 +11,7 @@
  * keep the fd cache true.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
-#include "fdcache.h"
-#include "ownfd.h"
+#include "call.h"
 #include "real.h"
 
 #include <fcntl.h>
@@ -268,7 +266,7 @@ __asm__(".text\n"
 	"	je 1f\n"
 	"	cmpq $436, %rdi\n" /* SYS_close_range */
 	"	je 1f\n"
-	/* extras: numbers that can sleep go to wrap_syscall.c */
+	/* numbers that can sleep go to wrap_syscall.c */
 	"	cmpq $511, %rdi\n"
 	"	ja 2f\n"
 	"	btq %rdi, sw_syscall_timed_map(%rip)\n"

@@ -6,9 +6,7 @@
  * true (F_SETFL, FIONBIO, F_DUPFD) and treat the trace fd as not open.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
-#include "fdcache.h"
-#include "ownfd.h"
+#include "call.h"
 #include "real.h"
 
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * or a socket/pipe/tty without O_NONBLOCK (fdcache.c).
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 SW_EXPORT ssize_t read(int fd, void *buf, size_t n)

@@ -4,8 +4,7 @@
  * non-blocking whatever the fd's flags say.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
-#include "fdcache.h"
+#include "call.h"
 #include "real.h"
 
 static inline enum sw_cap msg_cap(int flags)

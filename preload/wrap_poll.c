@@ -5,7 +5,7 @@
  * are loop boundaries instead (glib-style loops).
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 static inline enum sw_cap ts_cap(const struct timespec *ts)

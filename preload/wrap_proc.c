@@ -3,7 +3,7 @@
  * A wait without WNOHANG, system and popen are blocking-capable.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 static inline enum sw_cap wait_cap(int options)

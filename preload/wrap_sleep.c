@@ -3,7 +3,7 @@
  * on a loop thread is the plainest way to freeze it.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 SW_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)

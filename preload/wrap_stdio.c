@@ -18,12 +18,11 @@
  * stream's lock (a stale read only decides whether to time the call).
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/auxv.h>
 
 /* With optimisation glibc's headers make fwrite_unlocked a macro (and a
  * few puts extern inline functions, which a definition here may follow). */
@@ -37,51 +36,6 @@
  * _FORTIFY_SOURCE). */
 int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
 int __printf_chk(int flag, const char *fmt, ...);
-int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
-int __vprintf_chk(int flag, const char *fmt, va_list ap);
-
-/* The real functions, resolved by this file's constructor or on first use
- * (real.h's resolver: never NULL, never recursing). */
-#define STDIO_REAL_LIST(X)  \
-	X(fwrite)           \
-	X(fwrite_unlocked)  \
-	X(fputs)            \
-	X(fputs_unlocked)   \
-	X(fputc)            \
-	X(fputc_unlocked)   \
-	X(putc)             \
-	X(putc_unlocked)    \
-	X(putchar)          \
-	X(putchar_unlocked) \
-	X(puts)             \
-	X(vfprintf)         \
-	X(vprintf)          \
-	X(__vfprintf_chk)   \
-	X(__vprintf_chk)    \
-	X(fflush)           \
-	X(fflush_unlocked)
-
-#define STDIO_REAL_DEFINE(name) static __typeof__(name) *real_##name;
-STDIO_REAL_LIST(STDIO_REAL_DEFINE)
-#undef STDIO_REAL_DEFINE
-
-#define REAL(name)                                                             \
-	(sw_likely(real_##name != NULL) ? real_##name                          \
-					: (__typeof__(name) *)sw_real_resolve( \
-					      (void **)&real_##name, #name))
-
-/* Resolve everything now, so that no later call (a host's signal handler
- * that prints) runs dlsym. */
-__attribute__((constructor)) static void stdio_real_init(void)
-{
-	if (getauxval(AT_SECURE))
-		return; /* inert: the shim does nothing at all */
-	sw_tls.guard++;
-#define STDIO_REAL_RESOLVE(name) (void)REAL(name);
-	STDIO_REAL_LIST(STDIO_REAL_RESOLVE)
-#undef STDIO_REAL_RESOLVE
-	sw_tls.guard--;
-}
 
 /* The stream's fd without fileno(), which takes the stream's lock. */
 static inline int stream_fd(FILE *f)
@@ -97,7 +51,7 @@ static inline int fits(FILE *f, size_t n)
 	       (size_t)(f->_IO_write_end - f->_IO_write_ptr) >= n;
 }
 
-/* Like SW_TIMED (core.h), with the call's own test for "cannot block". */
+/* Like SW_TIMED (call.h), with the call's own test for "cannot block". */
 #define STDIO_TIMED(type, call, f, fast, real_call)                        \
 	do {                                                               \
 		struct sw_call_ctx c_;                                     \
@@ -123,7 +77,7 @@ SW_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
 	void *caller = SW_CALLER;
 
 	STDIO_TIMED(size_t, SW_CALL_FWRITE, f, fits(f, fwrite_bytes(size, n)),
-		    REAL(fwrite)(p, size, n, f));
+		    SW_REAL(fwrite)(p, size, n, f));
 }
 
 SW_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *f)
@@ -131,28 +85,28 @@ SW_EXPORT size_t fwrite_unlocked(const void *p, size_t size, size_t n, FILE *f)
 	void *caller = SW_CALLER;
 
 	STDIO_TIMED(size_t, SW_CALL_FWRITE, f, fits(f, fwrite_bytes(size, n)),
-		    REAL(fwrite_unlocked)(p, size, n, f));
+		    SW_REAL(fwrite_unlocked)(p, size, n, f));
 }
 
 SW_EXPORT int fputs(const char *s, FILE *f)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_FPUTS, f, 0, REAL(fputs)(s, f));
+	STDIO_TIMED(int, SW_CALL_FPUTS, f, 0, SW_REAL(fputs)(s, f));
 }
 
 SW_EXPORT int fputs_unlocked(const char *s, FILE *f)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_FPUTS, f, 0, REAL(fputs_unlocked)(s, f));
+	STDIO_TIMED(int, SW_CALL_FPUTS, f, 0, SW_REAL(fputs_unlocked)(s, f));
 }
 
 SW_EXPORT int fputc(int ch, FILE *f)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_FPUTC, f, fits(f, 1), REAL(fputc)(ch, f));
+	STDIO_TIMED(int, SW_CALL_FPUTC, f, fits(f, 1), SW_REAL(fputc)(ch, f));
 }
 
 SW_EXPORT int fputc_unlocked(int ch, FILE *f)
@@ -160,14 +114,14 @@ SW_EXPORT int fputc_unlocked(int ch, FILE *f)
 	void *caller = SW_CALLER;
 
 	STDIO_TIMED(int, SW_CALL_FPUTC, f, fits(f, 1),
-		    REAL(fputc_unlocked)(ch, f));
+		    SW_REAL(fputc_unlocked)(ch, f));
 }
 
 SW_EXPORT int putc(int ch, FILE *f)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_FPUTC, f, fits(f, 1), REAL(putc)(ch, f));
+	STDIO_TIMED(int, SW_CALL_FPUTC, f, fits(f, 1), SW_REAL(putc)(ch, f));
 }
 
 SW_EXPORT int putc_unlocked(int ch, FILE *f)
@@ -175,7 +129,7 @@ SW_EXPORT int putc_unlocked(int ch, FILE *f)
 	void *caller = SW_CALLER;
 
 	STDIO_TIMED(int, SW_CALL_FPUTC, f, fits(f, 1),
-		    REAL(putc_unlocked)(ch, f));
+		    SW_REAL(putc_unlocked)(ch, f));
 }
 
 SW_EXPORT int putchar(int ch)
@@ -183,7 +137,7 @@ SW_EXPORT int putchar(int ch)
 	void *caller = SW_CALLER;
 
 	STDIO_TIMED(int, SW_CALL_FPUTC, stdout, fits(stdout, 1),
-		    REAL(putchar)(ch));
+		    SW_REAL(putchar)(ch));
 }
 
 SW_EXPORT int putchar_unlocked(int ch)
@@ -191,40 +145,40 @@ SW_EXPORT int putchar_unlocked(int ch)
 	void *caller = SW_CALLER;
 
 	STDIO_TIMED(int, SW_CALL_FPUTC, stdout, fits(stdout, 1),
-		    REAL(putchar_unlocked)(ch));
+		    SW_REAL(putchar_unlocked)(ch));
 }
 
 SW_EXPORT int puts(const char *s)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_PUTS, stdout, 0, REAL(puts)(s));
+	STDIO_TIMED(int, SW_CALL_PUTS, stdout, 0, SW_REAL(puts)(s));
 }
 
 /* The printf family: the variadic forms become their va_list forms, which
  * glibc's own variadic forms also are; `caller` is the program's call. */
 static int timed_vfprintf(FILE *f, const char *fmt, va_list ap, void *caller)
 {
-	STDIO_TIMED(int, SW_CALL_FPRINTF, f, 0, REAL(vfprintf)(f, fmt, ap));
+	STDIO_TIMED(int, SW_CALL_FPRINTF, f, 0, SW_REAL(vfprintf)(f, fmt, ap));
 }
 
 static int timed_vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap,
 			      void *caller)
 {
 	STDIO_TIMED(int, SW_CALL_FPRINTF, f, 0,
-		    REAL(__vfprintf_chk)(f, flag, fmt, ap));
+		    SW_REAL(__vfprintf_chk)(f, flag, fmt, ap));
 }
 
 static int timed_vprintf(const char *fmt, va_list ap, void *caller)
 {
-	STDIO_TIMED(int, SW_CALL_PRINTF, stdout, 0, REAL(vprintf)(fmt, ap));
+	STDIO_TIMED(int, SW_CALL_PRINTF, stdout, 0, SW_REAL(vprintf)(fmt, ap));
 }
 
 static int timed_vprintf_chk(int flag, const char *fmt, va_list ap,
 			     void *caller)
 {
 	STDIO_TIMED(int, SW_CALL_PRINTF, stdout, 0,
-		    REAL(__vprintf_chk)(flag, fmt, ap));
+		    SW_REAL(__vprintf_chk)(flag, fmt, ap));
 }
 
 SW_EXPORT int fprintf(FILE *f, const char *fmt, ...)
@@ -296,12 +250,12 @@ SW_EXPORT int fflush(FILE *f)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_FFLUSH, f, 0, REAL(fflush)(f));
+	STDIO_TIMED(int, SW_CALL_FFLUSH, f, 0, SW_REAL(fflush)(f));
 }
 
 SW_EXPORT int fflush_unlocked(FILE *f)
 {
 	void *caller = SW_CALLER;
 
-	STDIO_TIMED(int, SW_CALL_FFLUSH, f, 0, REAL(fflush_unlocked)(f));
+	STDIO_TIMED(int, SW_CALL_FFLUSH, f, 0, SW_REAL(fflush_unlocked)(f));
 }

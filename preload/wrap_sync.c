@@ -8,7 +8,7 @@
  * TLS check and nothing else.
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
+#include "call.h"
 #include "real.h"
 
 #include <errno.h>

@@ -16,8 +16,7 @@
  * exit_group also writes the end record first (wrap_exit.c).
  */
 #undef _FORTIFY_SOURCE
-#include "core.h"
-#include "extras.h"
+#include "call.h"
 #include "real.h"
 
 #include <linux/futex.h>
@@ -96,7 +95,7 @@ static long loop_wait(enum sw_call call, long nr, long a1, long a2, long a3,
 
 	if (sw_loop_wait_begin(&w, call, (int)a1, capable) == SW_WAIT_PASS)
 		return sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-	/* shim: made again after our own tick's EINTR (core.h) */
+	/* shim: made again after our own tick's EINTR (call.h) */
 	while ((r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6)) == -1 &&
 	       sw_loop_wait_interrupted(&w, (int)r))
 		errno = e;
@@ -253,7 +252,7 @@ sw_syscall_timed(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 	}
 	if (sw_call_nosleep(fd, cap) || !sw_call_enter(&c))
 		return sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
-	/* shim: made again after our own tick's EINTR (core.h) */
+	/* shim: made again after our own tick's EINTR (call.h) */
 	do
 		r = sw_raw_syscall(nr, a1, a2, a3, a4, a5, a6);
 	while (sw_call_interrupted(&c, call, r));

@@ -2,7 +2,7 @@
  * wrap_thread.c - pthread_create: the last moment a process is
  * single-threaded.
  *
- * Recording starts at the first loop wait (init.c), and loading libunwind
+ * Recording starts at the first loop wait (lifecycle.c), and loading libunwind
  * and creating the trace file then borrow descriptor numbers for a
  * moment, which another of the program's threads opening a descriptor at
  * that instant would not get (doc/design.md, "Living inside the host").
@@ -15,29 +15,19 @@
  * does all this at its first loop wait, where no one else can be opening
  * anything either.
  */
-#include "core.h"
+#include "call.h"
+#include "real.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
-typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
-			 void *);
-
 SW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 			     void *(*start)(void *), void *arg)
 {
-	static create_fn real;
-
 	if (sw_unlikely(sw_armed) && !sw_active && __libc_single_threaded &&
 	    !sw_tls.guard) {
 		sw_before_first_thread();
 	}
-	if (sw_unlikely(!real)) {
-		*(void **)&real = dlsym(RTLD_NEXT, "pthread_create");
-		if (!real)
-			return ENOSYS;
-	}
-	return real(th, attr, start, arg);
+	return SW_REAL(pthread_create)(th, attr, start, arg);
 }

@@ -29,17 +29,15 @@
  *
  * The real functions come from the next object in the global scope; a
  * C++ library loaded RTLD_LOCAL (a Python extension) has its runtime only
- * in its local scope, so the lookup falls back to the calling object's
- * own dependencies, then to the usual sonames.
+ * in its local scope, so the resolver (real.c, SW_REAL_UNWINDER) falls
+ * back to the calling object's own dependencies, then to the usual
+ * sonames.
  */
-#include <dlfcn.h>
 #include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include <unwind.h>
 
-#include "shim.h"
+#include "call.h"
+#include "real.h"
 
 struct unwind_mark {
 	uint32_t active;
@@ -77,114 +75,15 @@ int sw_unwind_busy(void)
 	return mark.active && mark.turn == current_turn();
 }
 
-/* ---- finding the real functions ------------------------------------------ */
-
-static void die_unresolved(const char *name)
-{
-	static const char msg[] = "stallwatch: cannot find the real ";
-	ssize_t r;
-
-	/* Without the real unwinder the host could not continue anyway. */
-	r = write(2, msg, sizeof(msg) - 1);
-	r = write(2, name, strlen(name));
-	r = write(2, "\n", 1);
-	(void)r;
-	abort();
-}
-
-static void *resolve(_Atomic(void *) *cache, const char *name, void *caller)
-{
-	static const char *const sonames[] = {
-	    "libgcc_s.so.1",
-	    "libstdc++.so.6",
-	    "libc++abi.so.1",
-	    "libunwind.so.1",
-	};
-	void *p = atomic_load_explicit(cache, memory_order_acquire);
-	Dl_info info;
-	size_t i;
-
-	if (sw_likely(p != NULL))
-		return p;
-	sw_tls.guard++;
-	p = dlsym(RTLD_NEXT, name);
-	/* The caller's own scope (it may have been loaded RTLD_LOCAL). */
-	if (!p && caller && dladdr(caller, &info) && info.dli_fname) {
-		void *h = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
-
-		if (h) {
-			p = dlsym(h, name);
-			dlclose(h);
-		}
-	}
-	for (i = 0; !p && i < sizeof(sonames) / sizeof(sonames[0]); i++) {
-		void *h = dlopen(sonames[i], RTLD_NOW | RTLD_NOLOAD);
-
-		if (h) {
-			p = dlsym(h, name);
-			dlclose(h);
-		}
-	}
-	sw_tls.guard--;
-	if (!p)
-		die_unresolved(name);
-	atomic_store_explicit(cache, p, memory_order_release);
-	return p;
-}
-
-#define REAL(type, name)                                             \
-	static _Atomic(void *) real_##name;                          \
-	static type *get_##name(void *caller)                        \
-	{                                                            \
-		return (type *)resolve(&real_##name, #name, caller); \
-	}
-
-typedef _Unwind_Reason_Code raise_fn(struct _Unwind_Exception *);
-typedef void resume_fn(struct _Unwind_Exception *);
-typedef _Unwind_Reason_Code forced_fn(struct _Unwind_Exception *,
-				      _Unwind_Stop_Fn, void *);
-typedef _Unwind_Reason_Code backtrace_fn(_Unwind_Trace_Fn, void *);
-typedef void delete_fn(struct _Unwind_Exception *);
-typedef void *begin_catch_fn(void *);
-
-REAL(raise_fn, _Unwind_RaiseException)
-REAL(resume_fn, _Unwind_Resume)
-REAL(raise_fn, _Unwind_Resume_or_Rethrow)
-REAL(forced_fn, _Unwind_ForcedUnwind)
-REAL(backtrace_fn, _Unwind_Backtrace)
-REAL(delete_fn, _Unwind_DeleteException)
-REAL(begin_catch_fn, __cxa_begin_catch)
-
 #define CALLER __builtin_return_address(0)
-
-/* Resolve what the global scope has now, so that a throw rarely runs
- * dlsym; anything missing is looked up again on first use. */
-__attribute__((constructor)) static void unwind_resolve_early(void)
-{
-#define EARLY(name)                                    \
-	do {                                           \
-		void *p = dlsym(RTLD_NEXT, #name);     \
-		if (p)                                 \
-			atomic_store(&real_##name, p); \
-	} while (0)
-	sw_tls.guard++;
-	EARLY(_Unwind_RaiseException);
-	EARLY(_Unwind_Resume);
-	EARLY(_Unwind_Resume_or_Rethrow);
-	EARLY(_Unwind_ForcedUnwind);
-	EARLY(_Unwind_Backtrace);
-	EARLY(_Unwind_DeleteException);
-	EARLY(__cxa_begin_catch);
-	sw_tls.guard--;
-#undef EARLY
-}
 
 /* ---- the wrappers -------------------------------------------------------- */
 
 SW_EXPORT _Unwind_Reason_Code
 _Unwind_RaiseException(struct _Unwind_Exception *exc)
 {
-	raise_fn *real = get__Unwind_RaiseException(CALLER);
+	__typeof__(_Unwind_RaiseException) *real =
+	    SW_REAL_UNWINDER(_Unwind_RaiseException, CALLER);
 	_Unwind_Reason_Code rc;
 
 	mark_enter();
@@ -195,7 +94,8 @@ _Unwind_RaiseException(struct _Unwind_Exception *exc)
 
 SW_EXPORT void _Unwind_Resume(struct _Unwind_Exception *exc)
 {
-	resume_fn *real = get__Unwind_Resume(CALLER);
+	__typeof__(_Unwind_Resume) *real =
+	    SW_REAL_UNWINDER(_Unwind_Resume, CALLER);
 
 	mark_enter();
 	real(exc); /* never returns */
@@ -205,7 +105,8 @@ SW_EXPORT void _Unwind_Resume(struct _Unwind_Exception *exc)
 SW_EXPORT _Unwind_Reason_Code
 _Unwind_Resume_or_Rethrow(struct _Unwind_Exception *exc)
 {
-	raise_fn *real = get__Unwind_Resume_or_Rethrow(CALLER);
+	__typeof__(_Unwind_Resume_or_Rethrow) *real =
+	    SW_REAL_UNWINDER(_Unwind_Resume_or_Rethrow, CALLER);
 	_Unwind_Reason_Code rc;
 
 	mark_enter();
@@ -217,7 +118,8 @@ _Unwind_Resume_or_Rethrow(struct _Unwind_Exception *exc)
 SW_EXPORT _Unwind_Reason_Code _Unwind_ForcedUnwind(
     struct _Unwind_Exception *exc, _Unwind_Stop_Fn stop, void *stop_arg)
 {
-	forced_fn *real = get__Unwind_ForcedUnwind(CALLER);
+	__typeof__(_Unwind_ForcedUnwind) *real =
+	    SW_REAL_UNWINDER(_Unwind_ForcedUnwind, CALLER);
 	_Unwind_Reason_Code rc;
 
 	mark_enter();
@@ -228,7 +130,8 @@ SW_EXPORT _Unwind_Reason_Code _Unwind_ForcedUnwind(
 
 SW_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
 {
-	delete_fn *real = get__Unwind_DeleteException(CALLER);
+	__typeof__(_Unwind_DeleteException) *real =
+	    SW_REAL_UNWINDER(_Unwind_DeleteException, CALLER);
 
 	mark_leave();
 	real(exc);
@@ -236,7 +139,8 @@ SW_EXPORT void _Unwind_DeleteException(struct _Unwind_Exception *exc)
 
 SW_EXPORT void *__cxa_begin_catch(void *exc)
 {
-	begin_catch_fn *real = get___cxa_begin_catch(CALLER);
+	__typeof__(__cxa_begin_catch) *real =
+	    SW_REAL_UNWINDER(__cxa_begin_catch, CALLER);
 
 	mark_leave();
 	return real(exc);
@@ -263,7 +167,8 @@ static _Unwind_Reason_Code bt_skip_self(struct _Unwind_Context *ctx, void *arg)
 SW_EXPORT __attribute__((noinline)) _Unwind_Reason_Code
 _Unwind_Backtrace(_Unwind_Trace_Fn fn, void *arg)
 {
-	backtrace_fn *real = get__Unwind_Backtrace(CALLER);
+	__typeof__(_Unwind_Backtrace) *real =
+	    SW_REAL_UNWINDER(_Unwind_Backtrace, CALLER);
 	struct bt_view view = {fn, arg, 0};
 	_Unwind_Reason_Code rc;
 	uint32_t was = mark.active;

@@ -13,9 +13,13 @@
  * good with one warning; the host runs on.  Writers in flight are counted
  * so that moving the fd (dup2 onto it) waits for them.
  */
-#include "core.h"
-#include "extras.h" /* extras */
-#include "ownfd.h"
+#include "writer.h"
+#include "call.h"
+#include "loop.h"
+#include "modules.h"
+#include "pyframes.h"
+#include "testname.h"
+#include "warn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,7 +176,7 @@ static int rotate(size_t len)
 	sw_modules_replay();
 	sw_loop_reemit_all(now);
 	sw_py_new_file();
-	sw_test_new_file(); /* extras: the test in force */
+	sw_test_new_file(); /* the test in force */
 	memset(&d, 0, sizeof(d));
 	d.h.type = SW_REC_DROPPED;
 	d.h.size = sizeof(d);
@@ -300,7 +304,7 @@ int sw_writer_start(const void *process_rec, size_t len)
 		return -1;
 	memcpy(pre.magic, SW_TRACE_MAGIC, sizeof(pre.magic));
 	pre.version = SW_TRACE_VERSION;
-	pre.byte_order = 0x01020304u;
+	pre.byte_order = SW_TRACE_BYTE_ORDER;
 	memcpy(buf, &pre, sizeof(pre));
 	memcpy(buf + sizeof(pre), process_rec, len);
 	if (sizeof(pre) + len <= sizeof(head)) {

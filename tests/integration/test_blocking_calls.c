@@ -719,7 +719,7 @@ END_TEST
 
 /*
  * Calls on a socket the fd cache knows to be non-blocking are not timed
- * (core.h, sw_call_nosleep).  A forked child clears O_NONBLOCK on the
+ * (call.h, sw_call_nosleep).  A forked child clears O_NONBLOCK on the
  * shared description, so each of three recvs sleeps 250 ms: the first is
  * untimed (a stall with nothing to explain it), the watchdog finds the
  * thread asleep in recv on that fd and has the cache forget it, and the

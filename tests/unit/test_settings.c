@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "../../include/sw_duration.h"
-#include "../../preload/shim.h"
+#include "../../preload/settings.h"
 
 static char warnings[16][512];
 static int nwarnings;
