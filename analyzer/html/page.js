@@ -1,3 +1,6 @@
+/* page.js - the HTML report's script: the flame graph (zoom, search,
+ * tooltips), the stall timeline and the site table, drawn from the data
+ * out_html.c writes into the page as D. */
 (function () {
 'use strict';
 /* Every string in D came from a trace file: it only ever reaches the page

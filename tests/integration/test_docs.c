@@ -279,6 +279,40 @@ START_TEST(test_installed_pages_found_by_man)
 }
 END_TEST
 
+/*
+ * The layout of the code is read from the code: every source file starts
+ * with "NAME - what it is for." (scripts/layout.sh), and the shim's
+ * wrappers include only the call protocol and the resolver
+ * (doc/design.md, "Code layout").
+ */
+START_TEST(test_every_file_says_what_it_is_for)
+{
+	char *out = NULL;
+	int rc;
+
+	rc = sw_t_sh(&out, "'%s' --check 2>&1", sw_t_src("scripts/layout.sh"));
+	ck_assert_msg(rc == 0, "scripts/layout.sh --check: rc %d:\n%s", rc,
+		      out ? out : "");
+	free(out);
+	out = NULL;
+	/* Some listing at all: the script found the files. */
+	rc = sw_t_sh(&out, "'%s' preload | wc -l",
+		     sw_t_src("scripts/layout.sh"));
+	ck_assert_msg(rc == 0 && out && atoi(out) >= 40,
+		      "layout.sh lists %s files of preload/", out ? out : "no");
+	free(out);
+	out = NULL;
+	rc = sw_t_sh(&out,
+		     "cd '%s' && grep -H '^#include \"' preload/wrap_*.c | "
+		     "grep -v -e '\"call.h\"$' -e '\"real.h\"$' || true",
+		     sw_t_src("."));
+	ck_assert_msg(rc == 0 && out && !*out,
+		      "wrappers that include more than call.h and real.h:\n%s",
+		      out ? out : "");
+	free(out);
+}
+END_TEST
+
 Suite *sw_suite_man_pages(void)
 {
 	Suite *s = suite_create("man_pages");
@@ -289,6 +323,7 @@ Suite *sw_suite_man_pages(void)
 	tcase_add_test(tc, test_every_command_has_a_page);
 	tcase_add_test(tc, test_every_setting_is_documented);
 	tcase_add_test(tc, test_installed_pages_found_by_man);
+	tcase_add_test(tc, test_every_file_says_what_it_is_for);
 	suite_add_tcase(s, tc);
 	return s;
 }
