@@ -17,6 +17,11 @@
  * in the atfork handler and starts its own file at its own first loop
  * wait; the vfork/posix_spawn path runs no atfork handlers and no shim
  * code.
+ *
+ * No other file of the shim has a constructor, a destructor or an atfork
+ * handler: the modules export init, atfork_child and stop functions, and
+ * the orders in which they are called are the ones below (doc/design.md,
+ * "Life cycle").
  */
 #include "lifecycle.h"
 

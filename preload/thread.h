@@ -22,9 +22,10 @@ struct sw_thread {
 	uint64_t gil_wait_ns;	   /* GIL waits in this turn (record.c) */
 	uint32_t gil_waits;
 	uint32_t unwind_warm; /* libunwind has run once on this thread */
-	/* >0 inside dlopen/dlmopen/dlclose/dl_iterate_phdr (wrap_dl.c) or C++
-	 * exception unwinding (wrap_unwind.c): the loader lock may be held,
-	 * so the sampler must not unwind (doc/design.md, "Stacks"). */
+	/* >0 inside dlopen/dlmopen/dlclose/dl_iterate_phdr (wrap_dl.c): the
+	 * loader lock may be held, so the sampler must not unwind
+	 * (doc/design.md, "Stacks").  C++ exception unwinding is marked apart
+	 * (wrap_unwind.c, sw_unwind_busy). */
 	volatile uint32_t in_loader;
 	/* >0 while stack.c runs libunwind: its pipe2() and close() calls
 	 * reach stack.c instead of the kernel (wrap_fd.c). */
