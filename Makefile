@@ -107,7 +107,8 @@ $(B)/tests/shim/%.o: preload/%.c preload/*.h include/*.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%.o: tests/%.c tests/*.h analyzer/*.h preload/*.h include/*.h
+$(B)/tests/%.o: tests/%.c tests/*.h tests/unit/*.h analyzer/*.h preload/*.h \
+		include/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ANALYZER_CFLAGS) $(CHECK_CFLAGS) -I$(B)/tests -Wno-unused-parameter -c -o $@ $<
 
@@ -199,7 +200,7 @@ check-sanitize: deps
 
 format:
 	clang-format -i preload/*.[ch] analyzer/*.[ch] include/*.h tests/*.[ch] \
-		tests/*/*.c
+		tests/*/*.c tests/unit/*.h
 
 clean:
 	rm -rf $(B)

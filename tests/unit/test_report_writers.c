@@ -16,6 +16,7 @@
 #include "../../analyzer/model.h"
 #include "../../include/sw_trace.h"
 #include "../support.h"
+#include "report_fixture.h"
 
 /* cmd_gate.c: the gate on a report already in memory */
 int sw_gate_judge(const struct sw_report *rep, int argc, char **argv);
@@ -28,186 +29,75 @@ int sw_gate_judge(const struct sw_report *rep, int argc, char **argv);
 	"python3 <img src=x onerror=alert(1)>.py \"q\" '\x01\x1b[31m; " \
 	"</script><b>x"
 
+/* The stacks, innermost first: a sleep under hostile Python code, reached
+ * through a native function whose name holds the folded format's
+ * separators; a burn in a file whose name is not UTF-8; a brief read. */
 static struct sw_frame frames0[] = {
-    {.lang = SW_LANG_NATIVE,
-     .function = "clock_nanosleep",
-     .module = "/lib/x86_64-linux-gnu/libc.so.6",
-     .addr = 0x7f0000001000},
-    {.lang = SW_LANG_NATIVE,
-     .function = "a;b\nc d ",
-     .file = "/src/x.c",
-     .line = 10,
-     .module = "/usr/bin/python3",
-     .addr = 0x401000},
-    {.lang = SW_LANG_PYTHON,
-     .function = "block</script>",
-     .file = HOSTILE_PY,
-     .line = 7},
-    {.lang = SW_LANG_PYTHON,
-     .function = "<module>",
-     .file = HOSTILE_PY,
-     .line = 12},
+    SW_T_NATIVE("clock_nanosleep", SW_T_LIBC, 0x7f0000001000),
+    SW_T_NATIVE_SRC("a;b\nc d ", "/src/x.c", 10, "/usr/bin/python3", 0x401000),
+    SW_T_PYTHON("block</script>", HOSTILE_PY, 7),
+    SW_T_PYTHON("<module>", HOSTILE_PY, 12),
 };
 static struct sw_frame frames1[] = {
-    {.lang = SW_LANG_PYTHON,
-     .function = "spin\"'&",
-     .file = BAD_UTF8_PY,
-     .line = 3},
-    {.lang = SW_LANG_NATIVE,
-     .function = NULL,
-     .module = "/usr/bin/python3",
-     .addr = 0x402000},
+    SW_T_PYTHON("spin\"'&", BAD_UTF8_PY, 3),
+    SW_T_NATIVE(NULL, "/usr/bin/python3", 0x402000),
 };
 static struct sw_frame frames2[] = {
-    {.lang = SW_LANG_NATIVE,
-     .function = "read",
-     .module = "/lib/x86_64-linux-gnu/libc.so.6",
-     .addr = 0x7f0000002000},
-    {.lang = SW_LANG_PYTHON,
-     .function = "load_config",
-     .file = "/app/config.py",
-     .line = 20},
+    SW_T_NATIVE("read", SW_T_LIBC, 0x7f0000002000),
+    SW_T_PYTHON("load_config", "/app/config.py", 20),
 };
 static struct sw_site sites[] = {
-    {.kind = SW_SITE_BLOCKING,
-     .call = "clock_nanosleep",
-     .fd_kind = SW_FD_NONE,
-     .count = 1,
-     .total_ns = 250300000,
-     .max_ns = 250300000,
-     .frames = frames0,
-     .nframes = 4,
-     /* as sw_place_compute() names it */
-     .place = {.text = "block</script> (<img src=x onerror=alert(1)>.py:7) "
-		       "\xe2\x86\x92 clock_nanosleep",
-	       .function = "block</script>",
-	       .file = HOSTILE_PY,
-	       .line = 7,
-	       .frame = 2,
-	       .in_app = 1}},
-    {.kind = SW_SITE_CPU,
-     .call = "loop turn",
-     .fd_kind = SW_FD_NONE,
-     .count = 12,
-     .total_ns = 120000000,
-     .max_ns = 10000000,
-     .frames = frames1,
-     .nframes = 2},
-    {.kind = SW_SITE_BLOCKING,
-     .call = "read",
-     .fd_kind = SW_FD_FILE,
-     .strict_only = 1,
-     .count = 3,
-     .total_ns = 5000,
-     .max_ns = 2000,
-     .frames = frames2,
-     .nframes = 2},
+    SW_T_SITE(SW_SITE_BLOCKING, "clock_nanosleep", 1, 250300000, 250300000,
+	      frames0, .fd_kind = SW_FD_NONE,
+	      /* as sw_place_compute() names it */
+	      .place = {.text = "block</script> (<img src=x "
+				"onerror=alert(1)>.py:7) "
+				"\xe2\x86\x92 clock_nanosleep",
+			.function = "block</script>",
+			.file = HOSTILE_PY,
+			.line = 7,
+			.frame = 2,
+			.in_app = 1}),
+    SW_T_SITE(SW_SITE_CPU, "loop turn", 12, 120000000, 10000000, frames1,
+	      .fd_kind = SW_FD_NONE),
+    SW_T_SITE(SW_SITE_BLOCKING, "read", 3, 5000, 2000, frames2,
+	      .fd_kind = SW_FD_FILE, .strict_only = 1),
 };
 static size_t stall0_sites[] = {0};
 static size_t stall1_sites[] = {1};
 static struct sw_stall stalls[] = {
-    {.process = 0,
-     .loop = 0,
-     .pid = 4242,
-     .tid = 4243,
-     .start_ns = 1500000000,
-     .duration_ns = 260000000,
-     .blocked_ns = 250300000,
-     .sites = stall0_sites,
-     .nsites = 1},
-    {.process = 0,
-     .loop = 0,
-     .pid = 4242,
-     .tid = 4243,
-     .start_ns = 2500000000,
-     .duration_ns = 130000000,
-     .cpu_ns = 120000000,
-     .sites = stall1_sites,
-     .nsites = 1},
+    SW_T_STALL(1500000000, 260000000, stall0_sites, .blocked_ns = 250300000),
+    SW_T_STALL(2500000000, 130000000, stall1_sites, .cpu_ns = 120000000),
 };
 static struct sw_event events[] = {
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 1501000000,
-     .duration_ns = 250300000,
-     .site = 0,
-     .stall = 0,
-     .count = 1},
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 2510000000,
-     .duration_ns = 10000000,
-     .site = 1,
-     .stall = 1,
-     .count = 1},
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 3000000000,
-     .duration_ns = 2000,
-     .site = 2,
-     .stall = -1,
-     .count = 3},
+    SW_T_EVENT(1501000000, 250300000, 0, 0, 1),
+    SW_T_EVENT(2510000000, 10000000, 1, 1, 1),
+    /* 5 us, strict only: outside every stall */
+    SW_T_EVENT(3000000000, 2000, 2, -1, 3),
 };
 static struct sw_loop loops[] = {
-    {.loop_id = 1,
-     .tid = 4243,
-     .thread_name = "</script><i>",
-     .born_ns = 1000000000,
-     .last_ns = 4000000000,
-     .turns = 100,
-     .busy_ns = 500000000,
-     .stalls = 2,
-     .max_turn_ns = 260000000,
-     .lag_p50_ns = 1000000,
-     .lag_p99_ns = 5000000,
-     .lag_max_ns = 260000000,
-     .utilisation = 0.166},
+    SW_T_LOOP("</script><i>", .born_ns = 1000000000, .last_ns = 4000000000,
+	      .turns = 100, .busy_ns = 500000000, .stalls = 2,
+	      .max_turn_ns = 260000000, .lag_p50_ns = 1000000,
+	      .lag_p99_ns = 5000000, .lag_max_ns = 260000000,
+	      .utilisation = 0.166),
 };
 static char *notes[] = {"a note with <b>markup</b> & \xe2\x80\xa8 separators"};
 static struct sw_process procs[] = {
-    {.pid = 4242,
-     .ppid = 1,
-     .command = COMMAND,
-     .exe = "/usr/bin/python3",
-     .comm = "python3",
-     .trace_path = "/tmp/t/python3.4242.swtrace",
-     .start_mono_ns = 1000000000,
-     .threshold_ns = 100000000,
-     .call_threshold_ns = 10000000,
-     .sample_interval_ns = 10000000,
-     .clean_exit = 1,
-     .records = 50,
-     .loops = loops,
-     .nloops = 1},
+    SW_T_PROCESS(COMMAND, loops, .ppid = 1,
+		 .trace_path = "/tmp/t/python3.4242.swtrace",
+		 .threshold_ns = 100000000, .call_threshold_ns = 10000000,
+		 .clean_exit = 1, .records = 50),
 };
 
+/* The shared skeleton, plus the notes only these writers show. */
 static struct sw_report report(void)
 {
-	struct sw_report rep = {.processes = procs,
-				.nprocesses = 1,
-				.sites = sites,
-				.nsites = 3,
-				.stalls = stalls,
-				.nstalls = 2,
-				.events = events,
-				.nevents = 3,
-				.notes = notes,
-				.nnotes = 1};
+	struct sw_report rep = SW_T_REPORT(procs, sites, stalls, events);
+
+	rep.notes = notes;
+	rep.nnotes = SW_T_LEN(notes);
 	return rep;
-}
-
-/* Run a writer into a string. */
-static char *capture(int (*writer)(const struct sw_report *, FILE *),
-		     const struct sw_report *rep)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(writer(rep, m), 0);
-	fclose(m);
-	return buf;
 }
 
 /* ---- folded ---- */
@@ -215,7 +105,8 @@ static char *capture(int (*writer)(const struct sw_report *, FILE *),
 START_TEST(folded_lines_parse)
 {
 	struct sw_report rep = report();
-	char *out = capture(sw_write_folded, &rep), *line, *save = NULL;
+	char *out = sw_t_capture(sw_write_folded, &rep, NULL), *line,
+	     *save = NULL;
 	int n = 0, saw_block = 0;
 
 	for (line = strtok_r(out, "\n", &save); line;
@@ -273,7 +164,7 @@ static size_t count(const char *hay, const char *needle)
 START_TEST(html_is_inert_and_self_contained)
 {
 	struct sw_report rep = report();
-	char *out = capture(sw_write_html, &rep), *data, *end, *p;
+	char *out = sw_t_capture(sw_write_html, &rep, NULL), *data, *end, *p;
 	const char *open = "<script type=\"application/json\" id=\"sw-data\">";
 	json_error_t err;
 	json_t *root, *f;

@@ -10,11 +10,11 @@
 #include "../../analyzer/model.h"
 #include "../support.h"
 #include "../../include/sw_calls.h"
+#include "report_fixture.h"
 #include "tracebuild.h"
 
 static const uint64_t stack_a[3] = {0x401010, 0x401020, 0x401030};
 static const uint64_t stack_b[2] = {0x401110, 0x401120};
-static const struct sw_segment seg = {0x400000, 0x402000, 0, 5, 0};
 
 static void begin(struct tb *b, uint32_t pid)
 {
@@ -22,20 +22,28 @@ static void begin(struct tb *b, uint32_t pid)
 				  "8080";
 	uint64_t turns[3] = {1000000, 2000000, 300000000};
 
-	tb_begin(b, pid, cmd, sizeof(cmd), "server");
-	tb_module(b, "/nonexistent/server", 0, 0x400000, &seg, 1, NULL, 0,
-		  SW_MOD_MAIN);
-	tb_loop(b, 1, pid, 1000000000ull, "server");
+	tb_begin_main(b, pid, cmd, sizeof(cmd), "server",
+		      "/nonexistent/server");
 	tb_heartbeat(b, 1, pid, 1000000000ull, 3000000000ull, turns, 3,
 		     303000000ull);
 }
 
-static int load(const char *path, struct sw_report *rep)
+/* A nanosleep (call 1) from stack_a, in turn `turn` of loop 1: the call
+ * most of these tests record, then vary. */
+static struct tb_ev sleep_call(uint32_t tid, uint32_t turn, uint64_t start,
+			       uint64_t dur)
 {
-	char *paths[1] = {(char *)path};
-	struct sw_load_opts o = {.no_symbols = 1, .quiet = 1};
+	struct tb_ev e = {.kind = SW_EV_CALL,
+			  .call = 1,
+			  .tid = tid,
+			  .loop_id = 1,
+			  .turn_seq = turn,
+			  .start_ns = start,
+			  .duration_ns = dur,
+			  .ips = stack_a,
+			  .nips = 3};
 
-	return sw_report_load(rep, paths, 1, &o);
+	return e;
 }
 
 START_TEST(test_identical_stacks)
@@ -44,17 +52,9 @@ START_TEST(test_identical_stacks)
 	char path[4096];
 	struct sw_report rep;
 	struct tb b;
-	struct tb_ev e = {.kind = SW_EV_CALL,
-			  .call = 1,
-			  .tid = 100,
-			  .loop_id = 1,
-			  .turn_seq = 3,
-			  .duration_ns = 100000000,
-			  .ips = stack_a,
-			  .nips = 3};
+	struct tb_ev e = sleep_call(100, 3, 2000000000ull, 100000000);
 
 	begin(&b, 100);
-	e.start_ns = 2000000000ull;
 	tb_event(&b, &e);
 	e.start_ns = 2100000000ull;
 	e.duration_ns = 150000000;
@@ -65,11 +65,10 @@ START_TEST(test_identical_stacks)
 	tb_event(&b, &e);
 	tb_stall(&b, 100, 1, 3, 1990000000ull, 300000000ull);
 	tb_end(&b, 3000000000ull);
-	snprintf(path, sizeof(path), "%s/server.100.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/server.100.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	ck_assert_uint_eq(rep.nprocesses, 1);
 	ck_assert_str_eq(rep.processes[0].command, "server --port 8080");
 	ck_assert_uint_eq(rep.nsites, 2);
@@ -110,15 +109,7 @@ START_TEST(test_sample_inside_call)
 	char path[4096];
 	struct sw_report rep;
 	struct tb b;
-	struct tb_ev call = {.kind = SW_EV_CALL,
-			     .call = 1,
-			     .tid = 200,
-			     .loop_id = 1,
-			     .turn_seq = 9,
-			     .start_ns = 2000000000ull,
-			     .duration_ns = 100000000,
-			     .ips = stack_a,
-			     .nips = 3};
+	struct tb_ev call = sleep_call(200, 9, 2000000000ull, 100000000);
 	struct tb_ev smp = {.kind = SW_EV_SAMPLE,
 			    .call = SW_CALL_TURN,
 			    .tid = 200,
@@ -140,11 +131,10 @@ START_TEST(test_sample_inside_call)
 		tb_event(&b, &smp);
 	}
 	tb_stall(&b, 200, 1, 9, 2000000000ull, 150000000ull);
-	snprintf(path, sizeof(path), "%s/server.200.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/server.200.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(path, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(path, &rep), 0);
 	ck_assert_uint_eq(rep.nstalls, 1);
 	ck_assert_uint_eq(rep.stalls[0].blocked_ns, 100000000);
 	ck_assert_uint_eq(rep.stalls[0].cpu_ns, 30000000);
@@ -191,11 +181,10 @@ START_TEST(test_count_only_folds)
 	tb_event(&b, &e);
 	e.ips = &other; /* no full stack for this caller: its own site */
 	tb_event(&b, &e);
-	snprintf(path, sizeof(path), "%s/server.300.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/server.300.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(path, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(path, &rep), 0);
 	ck_assert_uint_eq(rep.nsites, 2);
 	ck_assert_uint_eq(rep.sites[0].count, 501);
 	ck_assert_uint_eq(rep.sites[0].total_ns, 501000);
@@ -217,14 +206,7 @@ START_TEST(test_two_processes)
 	char path[4096];
 	struct sw_report rep;
 	struct tb b;
-	struct tb_ev e = {.kind = SW_EV_CALL,
-			  .call = 1,
-			  .loop_id = 1,
-			  .turn_seq = 1,
-			  .start_ns = 2000000000ull,
-			  .duration_ns = 100000000,
-			  .ips = stack_a,
-			  .nips = 3};
+	struct tb_ev e = sleep_call(0, 1, 2000000000ull, 100000000);
 	uint32_t pid;
 
 	for (pid = 400; pid < 402; pid++) {
@@ -233,11 +215,11 @@ START_TEST(test_two_processes)
 		tb_event(&b, &e);
 		tb_stall(&b, pid, 1, 1, 2000000000ull, 120000000ull);
 		tb_end(&b, 3000000000ull);
-		snprintf(path, sizeof(path), "%s/server.%u.swtrace", dir, pid);
-		ck_assert_int_eq(tb_write(&b, path), 0);
-		tb_free(&b);
+		ck_assert_int_eq(tb_save(&b, path, sizeof(path),
+					 "%s/server.%u.swtrace", dir, pid),
+				 0);
 	}
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	ck_assert_uint_eq(rep.nprocesses, 2);
 	ck_assert_uint_eq(rep.nsites, 1);
 	ck_assert_uint_eq(rep.sites[0].count, 2);
@@ -261,8 +243,8 @@ START_TEST(test_garbage_fails)
 	f = fopen(path, "w");
 	fputs("this is not a trace at all, just text\n", f);
 	fclose(f);
-	ck_assert_int_eq(load(path, &rep), -1);
-	ck_assert_int_eq(load("/nonexistent/path", &rep), -1);
+	ck_assert_int_eq(sw_t_load_bare(path, &rep), -1);
+	ck_assert_int_eq(sw_t_load_bare("/nonexistent/path", &rep), -1);
 }
 END_TEST
 

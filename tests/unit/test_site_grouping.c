@@ -12,32 +12,32 @@
 #include "../../analyzer/model.h"
 #include "../../include/sw_calls.h"
 #include "../support.h"
+#include "report_fixture.h"
 #include "tracebuild.h"
 
 static const uint64_t stack[3] = {0x401010, 0x401020, 0x401030};
-static const struct sw_segment seg = {0x400000, 0x402000, 0, 5, 0};
+/* The program's burn() at line 10, called from main() at line 30: the
+ * Python stack most samples here take. */
+static const struct sw_pyframe in_burn[2] = {{1, 10, SW_PYF_ENTRY, 0},
+					     {2, 30, SW_PYF_ENTRY, 0}};
 
 /* A Python program: argv[0] is the interpreter, so its native frames are
  * not the program's. */
-static void begin_python(struct tb *b, uint32_t pid)
+static void begin_python_bare(struct tb *b, uint32_t pid)
 {
 	static const char cmd[] = "python3\0/srv/shop/app.py";
 
-	tb_begin(b, pid, cmd, sizeof(cmd), "python3");
-	tb_module(b, "/nonexistent/python3", 0, 0x400000, &seg, 1, NULL, 0,
-		  SW_MOD_MAIN);
-	tb_loop(b, 1, pid, 1000000000ull, "python3");
+	tb_begin_main(b, pid, cmd, sizeof(cmd), "python3",
+		      "/nonexistent/python3");
+}
+
+/* The same, with the names of its code. */
+static void begin_python(struct tb *b, uint32_t pid)
+{
+	begin_python_bare(b, pid);
 	tb_pycode(b, 1, "burn", "/srv/shop/app.py", 8);
 	tb_pycode(b, 2, "main", "/srv/shop/app.py", 28);
 	tb_pycode(b, 3, "loads", "/usr/lib/python3.11/json/__init__.py", 299);
-}
-
-static int load(const char *dir, struct sw_report *rep)
-{
-	char *paths[1] = {(char *)dir};
-	struct sw_load_opts o = {.no_symbols = 1, .quiet = 1};
-
-	return sw_report_load(rep, paths, 1, &o);
 }
 
 static void sample(struct tb *b, uint32_t tid, uint32_t turn, uint64_t t,
@@ -61,8 +61,6 @@ static void sample(struct tb *b, uint32_t tid, uint32_t turn, uint64_t t,
 START_TEST(cpu_burn_in_one_function_is_one_site)
 {
 	const char *dir = sw_t_tmpdir("group1");
-	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
-				  {2, 30, SW_PYF_ENTRY, 0}};
 	struct sw_pyframe c[2] = {{1, 11, SW_PYF_ENTRY, 0},
 				  {2, 30, SW_PYF_ENTRY, 0}};
 	struct sw_pyframe j[3] = {{3, 346, SW_PYF_ENTRY, 0},
@@ -75,7 +73,7 @@ START_TEST(cpu_burn_in_one_function_is_one_site)
 
 	begin_python(&b, 200);
 	for (i = 0; i < 6; i++)
-		sample(&b, 200, 4, 2000000000ull + i * 10000000ull, a, 2);
+		sample(&b, 200, 4, 2000000000ull + i * 10000000ull, in_burn, 2);
 	for (i = 0; i < 3; i++)
 		sample(&b, 200, 4, 2060000000ull + i * 10000000ull, c, 2);
 	/* A burn inside json.loads called from the same function is
@@ -84,11 +82,10 @@ START_TEST(cpu_burn_in_one_function_is_one_site)
 		sample(&b, 200, 4, 2090000000ull + i * 10000000ull, j, 3);
 	tb_stall(&b, 200, 1, 4, 1990000000ull, 120000000ull);
 	tb_end(&b, 3000000000ull);
-	snprintf(path, sizeof(path), "%s/python3.200.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/python3.200.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	ck_assert_uint_eq(rep.nsites, 2);
 	ck_assert_uint_eq(rep.sites[0].kind, SW_SITE_CPU);
 	ck_assert_uint_eq(rep.sites[0].count, 9);
@@ -127,8 +124,6 @@ END_TEST
 START_TEST(cpu_before_first_sample_is_explained)
 {
 	const char *dir = sw_t_tmpdir("group2");
-	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
-				  {2, 30, SW_PYF_ENTRY, 0}};
 	char path[4096];
 	struct sw_report rep;
 	struct tb b;
@@ -139,19 +134,18 @@ START_TEST(cpu_before_first_sample_is_explained)
 	/* A 110 ms turn on the CPU: sampling starts past the 50 ms
 	 * threshold, so the samples stand for 20 ms; the CPU clock says
 	 * 100 ms. */
-	sample(&b, 201, 7, 2080000000ull, a, 2);
-	sample(&b, 201, 7, 2090000000ull, a, 2);
+	sample(&b, 201, 7, 2080000000ull, in_burn, 2);
+	sample(&b, 201, 7, 2090000000ull, in_burn, 2);
 	tb_stall_cpu(&b, 201, 1, 7, 2000000000ull, 110000000ull, 100000000ull,
 		     20000000ull);
 	/* An older shim's stall record: no CPU clock, read as unknown. */
-	sample(&b, 201, 8, 2500000000ull, a, 2);
+	sample(&b, 201, 8, 2500000000ull, in_burn, 2);
 	tb_stall_v1(&b, 201, 1, 8, 2400000000ull, 110000000ull);
 	tb_end(&b, 3000000000ull);
-	snprintf(path, sizeof(path), "%s/python3.201.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/python3.201.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	ck_assert_uint_eq(rep.nstalls, 2);
 	ck_assert_uint_eq(rep.stalls[0].cpu_ns, 100000000);
 	ck_assert_uint_eq(rep.stalls[0].cpu_unsampled_ns, 80000000);
@@ -178,8 +172,6 @@ END_TEST
 START_TEST(test_exit_and_dropped_reach_the_report)
 {
 	const char *dir = sw_t_tmpdir("group3");
-	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
-				  {2, 30, SW_PYF_ENTRY, 0}};
 	char path[4096];
 	struct sw_report rep;
 	struct tb b;
@@ -188,17 +180,16 @@ START_TEST(test_exit_and_dropped_reach_the_report)
 	tb_dropped(&b, 1500000000ull, 5u << 20, 1000000000ull, 1400000000ull,
 		   2);
 	tb_test(&b, 1900000000ull, "tests/test_shop.py::test_checkout");
-	sample(&b, 202, 3, 2080000000ull, a, 2);
+	sample(&b, 202, 3, 2080000000ull, in_burn, 2);
 	tb_stall(&b, 202, 1, 3, 2000000000ull, 110000000ull);
 	tb_test(&b, 2200000000ull, "");
-	sample(&b, 202, 5, 2480000000ull, a, 2);
+	sample(&b, 202, 5, 2480000000ull, in_burn, 2);
 	tb_stall(&b, 202, 1, 5, 2400000000ull, 110000000ull);
 	tb_end_how(&b, 3000000000ull, SW_END_UNDERSCORE, 3);
-	snprintf(path, sizeof(path), "%s/python3.202.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/python3.202.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	ck_assert_int_eq(rep.processes[0].end_how, SW_END_UNDERSCORE);
 	ck_assert_int_eq(rep.processes[0].exit_status, 3);
 	ck_assert_uint_eq(rep.processes[0].dropped_bytes, 5u << 20);
@@ -228,9 +219,6 @@ END_TEST
 START_TEST(rotated_parts_of_a_process_share_python_names)
 {
 	const char *dir = sw_t_tmpdir("group5");
-	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
-				  {2, 30, SW_PYF_ENTRY, 0}};
-	static const char cmd[] = "python3\0/srv/shop/app.py";
 	char path[4096];
 	struct sw_report rep;
 	struct tb b;
@@ -239,25 +227,21 @@ START_TEST(rotated_parts_of_a_process_share_python_names)
 	/* the older part, kept as .swtrace.1: it named the code */
 	begin_python(&b, 204);
 	tb_loop(&b, 2, 204, 1100000000ull, "python3");
-	sample(&b, 204, 2, 2000000000ull, a, 2);
+	sample(&b, 204, 2, 2000000000ull, in_burn, 2);
 	tb_stall(&b, 204, 1, 2, 1950000000ull, 100000000ull);
-	snprintf(path, sizeof(path), "%s/python3.204.swtrace.1", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/python3.204.swtrace.1", dir),
+	    0);
 	/* the newer part stands alone but for the code names */
-	tb_begin(&b, 204, cmd, sizeof(cmd), "python3");
-	tb_module(&b, "/nonexistent/python3", 0, 0x400000, &seg, 1, NULL, 0,
-		  SW_MOD_MAIN);
-	tb_loop(&b, 1, 204, 1000000000ull, "python3");
+	begin_python_bare(&b, 204);
 	tb_dropped(&b, 2500000000ull, 4096, 1000000000ull, 2400000000ull, 1);
-	sample(&b, 204, 6, 2600000000ull, a, 2);
+	sample(&b, 204, 6, 2600000000ull, in_burn, 2);
 	tb_stall(&b, 204, 1, 6, 2550000000ull, 100000000ull);
 	tb_end(&b, 3000000000ull);
-	snprintf(path, sizeof(path), "%s/python3.204.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/python3.204.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	/* one process: the older part's loop 2 (ended before the rotation)
 	 * and its stall join it */
 	ck_assert_uint_eq(rep.nprocesses, 1);
@@ -299,8 +283,6 @@ static char *text_of(const struct sw_report *rep, size_t stacks)
 START_TEST(text_reads_no_stall_and_brief_calls_go_to_also_seen)
 {
 	const char *dir = sw_t_tmpdir("group4");
-	struct sw_pyframe a[2] = {{1, 10, SW_PYF_ENTRY, 0},
-				  {2, 30, SW_PYF_ENTRY, 0}};
 	struct tb_ev e = {.kind = SW_EV_CALL,
 			  .call = SW_CALL_READ,
 			  .tid = 203,
@@ -320,20 +302,19 @@ START_TEST(text_reads_no_stall_and_brief_calls_go_to_also_seen)
 	 * own function. */
 	tb_event(&b, &e);
 	e.start_ns = 2100000000ull;
-	e.py = a;
+	e.py = in_burn;
 	e.npy = 2;
 	e.turn_seq = 10;
 	tb_event(&b, &e);
 	e.start_ns = 2200000000ull;
-	e.py = a;
+	e.py = in_burn;
 	e.npy = 1;
 	tb_event(&b, &e);
 	tb_end(&b, 3000000000ull);
-	snprintf(path, sizeof(path), "%s/python3.203.swtrace", dir);
-	ck_assert_int_eq(tb_write(&b, path), 0);
-	tb_free(&b);
+	ck_assert_int_eq(
+	    tb_save(&b, path, sizeof(path), "%s/python3.203.swtrace", dir), 0);
 
-	ck_assert_int_eq(load(dir, &rep), 0);
+	ck_assert_int_eq(sw_t_load_bare(dir, &rep), 0);
 	ck_assert_uint_eq(rep.nstalls, 0);
 	ck_assert_uint_eq(rep.nsites, 2);
 	text = text_of(&rep, 1);

@@ -16,165 +16,71 @@
 #include "../../analyzer/model.h"
 #include "../../include/sw_trace.h"
 #include "profile.pb-c.h"
+#include "report_fixture.h"
 
+/* The stacks, innermost first: a sleep in a Python handler, a burn in
+ * the renderer it calls. */
 static struct sw_frame blk_frames[] = {
-    {.lang = SW_LANG_NATIVE,
-     .function = "clock_nanosleep",
-     .module = "/lib/x86_64-linux-gnu/libc.so.6",
-     .addr = 0x7f0000001000},
-    {.lang = SW_LANG_PYTHON,
-     .function = "load_config",
-     .file = "/app/config.py",
-     .line = 7},
-    {.lang = SW_LANG_PYTHON,
-     .function = "handler",
-     .file = "/app/web.py",
-     .line = 31},
-    {.lang = SW_LANG_NATIVE,
-     .function = "main",
-     .file = "/src/main.c",
-     .line = 12,
-     .module = "/usr/bin/python3",
-     .addr = 0x401000},
+    SW_T_NATIVE("clock_nanosleep", SW_T_LIBC, 0x7f0000001000),
+    SW_T_PYTHON("load_config", "/app/config.py", 7),
+    SW_T_PYTHON("handler", "/app/web.py", 31),
+    SW_T_NATIVE_SRC("main", "/src/main.c", 12, "/usr/bin/python3", 0x401000),
 };
 static struct sw_frame cpu_frames[] = {
-    {.lang = SW_LANG_PYTHON,
-     .function = "render",
-     .file = "/app/web.py",
-     .line = 50},
-    {.lang = SW_LANG_PYTHON,
-     .function = "handler",
-     .file = "/app/web.py",
-     .line = 33},
+    SW_T_PYTHON("render", "/app/web.py", 50),
+    SW_T_PYTHON("handler", "/app/web.py", 33),
 };
 /* The same place reached from another handler: a second variant. */
 static struct sw_frame blk_frames2[] = {
-    {.lang = SW_LANG_NATIVE,
-     .function = "clock_nanosleep",
-     .module = "/lib/x86_64-linux-gnu/libc.so.6",
-     .addr = 0x7f0000001000},
-    {.lang = SW_LANG_PYTHON,
-     .function = "load_config",
-     .file = "/app/config.py",
-     .line = 7},
-    {.lang = SW_LANG_PYTHON,
-     .function = "admin",
-     .file = "/app/web.py",
-     .line = 80},
+    SW_T_NATIVE("clock_nanosleep", SW_T_LIBC, 0x7f0000001000),
+    SW_T_PYTHON("load_config", "/app/config.py", 7),
+    SW_T_PYTHON("admin", "/app/web.py", 80),
 };
 static struct sw_variant blk_variants[] = {
-    {.frames = blk_frames, .nframes = 4, .count = 1, .total_ns = 200000000},
-    {.frames = blk_frames2, .nframes = 3, .count = 1, .total_ns = 100000000},
+    {.frames = blk_frames,
+     .nframes = SW_T_LEN(blk_frames),
+     .count = 1,
+     .total_ns = 200000000},
+    {.frames = blk_frames2,
+     .nframes = SW_T_LEN(blk_frames2),
+     .count = 1,
+     .total_ns = 100000000},
 };
 static struct sw_site sites[] = {
-    {.kind = SW_SITE_BLOCKING,
-     .call = "clock_nanosleep",
-     .count = 2,
-     .total_ns = 300000000,
-     .max_ns = 200000000,
-     .frames = blk_frames,
-     .nframes = 4,
-     .place = {.text = "load_config (config.py:7) → clock_nanosleep"},
-     .variants = blk_variants,
-     .nvariants = 2},
-    {.kind = SW_SITE_CPU,
-     .call = "loop turn",
-     .count = 3,
-     .total_ns = 30000000,
-     .max_ns = 10000000,
-     .frames = cpu_frames,
-     .nframes = 2},
+    SW_T_SITE(SW_SITE_BLOCKING, "clock_nanosleep", 2, 300000000, 200000000,
+	      blk_frames,
+	      .place = {.text = "load_config (config.py:7) → clock_nanosleep"},
+	      .variants = blk_variants, .nvariants = SW_T_LEN(blk_variants)),
+    SW_T_SITE(SW_SITE_CPU, "loop turn", 3, 30000000, 10000000, cpu_frames),
 };
 static size_t st0_sites[] = {0};
 static size_t st1_sites[] = {1, 0};
 static struct sw_stall stalls[] = {
-    {.process = 0,
-     .pid = 4242,
-     .tid = 4243,
-     .start_ns = 1500000000,
-     .duration_ns = 210000000,
-     .blocked_ns = 200000000,
-     .sites = st0_sites,
-     .nsites = 1},
-    {.process = 0,
-     .pid = 4242,
-     .tid = 4243,
-     .start_ns = 2000000000,
-     .duration_ns = 140000000,
-     .blocked_ns = 100000000,
-     .cpu_ns = 30000000,
-     .sites = st1_sites,
-     .nsites = 2},
+    SW_T_STALL(1500000000, 210000000, st0_sites, .blocked_ns = 200000000),
+    SW_T_STALL(2000000000, 140000000, st1_sites, .blocked_ns = 100000000,
+	       .cpu_ns = 30000000),
 };
+/* Each event stands for its own duration (total_ns); the second takes
+ * the blocking site's second stack, and three 10 ms samples follow. */
 static struct sw_event events[] = {
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 1501000000,
-     .duration_ns = 200000000,
-     .site = 0,
-     .stall = 0,
-     .count = 1,
-     .total_ns = 200000000},
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 2001000000,
-     .duration_ns = 100000000,
-     .site = 0,
-     .stall = 1,
-     .count = 1,
-     .total_ns = 100000000,
-     .variant = 1},
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 2105000000,
-     .duration_ns = 10000000,
-     .site = 1,
-     .stall = 1,
-     .count = 1,
-     .total_ns = 10000000},
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 2115000000,
-     .duration_ns = 10000000,
-     .site = 1,
-     .stall = 1,
-     .count = 1,
-     .total_ns = 10000000},
-    {.process = 0,
-     .tid = 4243,
-     .start_ns = 2125000000,
-     .duration_ns = 10000000,
-     .site = 1,
-     .stall = 1,
-     .count = 1,
-     .total_ns = 10000000},
+    SW_T_EVENT(1501000000, 200000000, 0, 0, 1, .total_ns = 200000000),
+    SW_T_EVENT(2001000000, 100000000, 0, 1, 1, .total_ns = 100000000,
+	       .variant = 1),
+    SW_T_EVENT(2105000000, 10000000, 1, 1, 1, .total_ns = 10000000),
+    SW_T_EVENT(2115000000, 10000000, 1, 1, 1, .total_ns = 10000000),
+    SW_T_EVENT(2125000000, 10000000, 1, 1, 1, .total_ns = 10000000),
 };
 static struct sw_loop loops[] = {
-    {.loop_id = 1, .tid = 4243, .thread_name = "web"},
+    SW_T_LOOP("web"),
 };
 static struct sw_process procs[] = {
-    {.pid = 4242,
-     .command = "python3 web.py",
-     .comm = "python3",
-     .exe = "/usr/bin/python3",
-     .start_mono_ns = 1000000000,
-     .start_realtime_ns = 1700000000000000000ull,
-     .sample_interval_ns = 10000000,
-     .loops = loops,
-     .nloops = 1},
+    SW_T_PROCESS("python3 web.py", loops,
+		 .start_realtime_ns = 1700000000000000000ull),
 };
 
 static struct sw_report report(void)
 {
-	struct sw_report rep = {.processes = procs,
-				.nprocesses = 1,
-				.sites = sites,
-				.nsites = 2,
-				.stalls = stalls,
-				.nstalls = 2,
-				.events = events,
-				.nevents = 5};
-	return rep;
+	return SW_T_REPORT(procs, sites, stalls, events);
 }
 
 static char *capture_chrome(const struct sw_report *rep, uint64_t cap,
@@ -310,15 +216,12 @@ END_TEST
 START_TEST(speedscope_profile_shares_frames)
 {
 	struct sw_report rep = report();
-	char *buf = NULL;
-	size_t len = 0, i, j;
-	FILE *m = open_memstream(&buf, &len);
+	char *buf = sw_t_capture(sw_write_speedscope, &rep, NULL);
+	size_t i, j;
 	json_t *root, *frames, *prof, *samples, *weights, *s;
 	json_int_t total = 0;
 	int saw_block = 0;
 
-	ck_assert_int_eq(sw_write_speedscope(&rep, m), 0);
-	fclose(m);
 	root = json_loads(buf, 0, NULL);
 	ck_assert_ptr_nonnull(root);
 	ck_assert_str_eq(json_string_value(json_object_get(root, "$schema")),
@@ -379,17 +282,14 @@ static const char *str(const Perftools__Profiles__Profile *p, int64_t i)
 START_TEST(pprof_decodes_with_protobuf_c)
 {
 	struct sw_report rep = report();
-	char *buf = NULL;
-	size_t len = 0, i, k;
-	FILE *m = open_memstream(&buf, &len);
+	size_t len, i, k;
+	char *buf = sw_t_capture(sw_write_pprof, &rep, &len);
 	uint8_t *raw = malloc(1 << 20);
 	z_stream z;
 	Perftools__Profiles__Profile *p;
 	int saw_config = 0, saw_admin = 0;
 	int64_t stalled = 0, cpu = 0, blocked = 0;
 
-	ck_assert_int_eq(sw_write_pprof(&rep, m), 0);
-	fclose(m);
 	ck_assert((unsigned char)buf[0] == 0x1f &&
 		  (unsigned char)buf[1] == 0x8b); /* gzip */
 	memset(&z, 0, sizeof(z));

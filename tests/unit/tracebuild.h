@@ -5,6 +5,7 @@
 #ifndef SW_TRACEBUILD_H
 #define SW_TRACEBUILD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,13 @@ static inline void tb_rec(struct tb *b, void *fixed, size_t fixed_len,
 	if (n3)
 		tb_raw(b, t3, n3);
 	tb_raw(b, zero, pad);
+}
+
+/* Append a record that is only its fixed part (most of them). */
+static inline void tb_fixed(struct tb *b, void *fixed, size_t fixed_len,
+			    uint16_t type)
+{
+	tb_rec(b, fixed, fixed_len, type, NULL, 0, NULL, 0, NULL, 0);
 }
 
 static inline void tb_begin(struct tb *b, uint32_t pid, const char *cmdline,
@@ -109,7 +117,24 @@ static inline void tb_loop(struct tb *b, uint32_t loop_id, uint32_t tid,
 	l.tid = tid;
 	l.epfd = 3;
 	strncpy(l.thread_name, name, sizeof(l.thread_name));
-	tb_rec(b, &l, sizeof(l), SW_REC_LOOP, NULL, 0, NULL, 0, NULL, 0);
+	tb_fixed(b, &l, sizeof(l), SW_REC_LOOP);
+}
+
+/*
+ * How the aggregation tests start a trace: the process, its main
+ * executable at a path that is not on disk (so no symbols) mapped at
+ * 0x400000 (one r-x segment of 8 KiB, where the tests' stacks point), and
+ * loop 1 on the main thread (tid pid) from 1 s on, named like comm.
+ */
+static inline void tb_begin_main(struct tb *b, uint32_t pid,
+				 const char *cmdline, size_t cmdline_len,
+				 const char *comm, const char *exe)
+{
+	static const struct sw_segment seg = {0x400000, 0x402000, 0, 5, 0};
+
+	tb_begin(b, pid, cmdline, cmdline_len, comm);
+	tb_module(b, exe, 0, 0x400000, &seg, 1, NULL, 0, SW_MOD_MAIN);
+	tb_loop(b, 1, pid, 1000000000ull, comm);
 }
 
 struct tb_ev {
@@ -145,20 +170,6 @@ static inline void tb_event(struct tb *b, const struct tb_ev *x)
 	e.fd = -1;
 	tb_rec(b, &e, sizeof(e), SW_REC_EVENT, x->ips, x->nips * 8u, x->py,
 	       x->npy * sizeof(struct sw_pyframe), NULL, 0);
-}
-
-static inline void tb_stall(struct tb *b, uint32_t tid, uint32_t loop_id,
-			    uint32_t turn_seq, uint64_t start, uint64_t dur)
-{
-	struct sw_rec_stall s;
-
-	memset(&s, 0, sizeof(s));
-	s.start_ns = start;
-	s.duration_ns = dur;
-	s.tid = tid;
-	s.loop_id = loop_id;
-	s.turn_seq = turn_seq;
-	tb_rec(b, &s, sizeof(s), SW_REC_STALL, NULL, 0, NULL, 0, NULL, 0);
 }
 
 /* A heartbeat whose histogram holds the given turn lengths. */
@@ -205,13 +216,17 @@ static inline void tb_pycode(struct tb *b, uint32_t id, const char *name,
 	       strlen(file), NULL, 0);
 }
 
-static inline void tb_end(struct tb *b, uint64_t time_ns)
+/* The fields of a stall record that every revision has. */
+static inline void tb_stall_fill(struct sw_rec_stall *s, uint32_t tid,
+				 uint32_t loop_id, uint32_t turn_seq,
+				 uint64_t start, uint64_t dur)
 {
-	struct sw_rec_end e;
-
-	memset(&e, 0, sizeof(e));
-	e.time_ns = time_ns;
-	tb_rec(b, &e, sizeof(e), SW_REC_END, NULL, 0, NULL, 0, NULL, 0);
+	memset(s, 0, sizeof(*s));
+	s->start_ns = start;
+	s->duration_ns = dur;
+	s->tid = tid;
+	s->loop_id = loop_id;
+	s->turn_seq = turn_seq;
 }
 
 /* A stall with the loop thread's CPU time over the turn (revision 2). */
@@ -221,15 +236,17 @@ static inline void tb_stall_cpu(struct tb *b, uint32_t tid, uint32_t loop_id,
 {
 	struct sw_rec_stall s;
 
-	memset(&s, 0, sizeof(s));
-	s.start_ns = start;
-	s.duration_ns = dur;
-	s.tid = tid;
-	s.loop_id = loop_id;
-	s.turn_seq = turn_seq;
+	tb_stall_fill(&s, tid, loop_id, turn_seq, start, dur);
 	s.cpu_ns = cpu_ns;
 	s.sampled_ns = sampled_ns;
-	tb_rec(b, &s, sizeof(s), SW_REC_STALL, NULL, 0, NULL, 0, NULL, 0);
+	tb_fixed(b, &s, sizeof(s), SW_REC_STALL);
+}
+
+/* A stall of today's revision whose CPU time is unknown (0). */
+static inline void tb_stall(struct tb *b, uint32_t tid, uint32_t loop_id,
+			    uint32_t turn_seq, uint64_t start, uint64_t dur)
+{
+	tb_stall_cpu(b, tid, loop_id, turn_seq, start, dur, 0, 0);
 }
 
 /* A stall record as the first revision wrote it (no CPU fields). */
@@ -238,14 +255,8 @@ static inline void tb_stall_v1(struct tb *b, uint32_t tid, uint32_t loop_id,
 {
 	struct sw_rec_stall s;
 
-	memset(&s, 0, sizeof(s));
-	s.start_ns = start;
-	s.duration_ns = dur;
-	s.tid = tid;
-	s.loop_id = loop_id;
-	s.turn_seq = turn_seq;
-	tb_rec(b, &s, offsetof(struct sw_rec_stall, cpu_ns), SW_REC_STALL, NULL,
-	       0, NULL, 0, NULL, 0);
+	tb_stall_fill(&s, tid, loop_id, turn_seq, start, dur);
+	tb_fixed(b, &s, offsetof(struct sw_rec_stall, cpu_ns), SW_REC_STALL);
 }
 
 static inline void tb_test(struct tb *b, uint64_t time_ns, const char *name)
@@ -271,7 +282,7 @@ static inline void tb_dropped(struct tb *b, uint64_t time_ns, uint64_t bytes,
 	d.first_dropped_ns = first;
 	d.last_dropped_ns = last;
 	d.rotations = rotations;
-	tb_rec(b, &d, sizeof(d), SW_REC_DROPPED, NULL, 0, NULL, 0, NULL, 0);
+	tb_fixed(b, &d, sizeof(d), SW_REC_DROPPED);
 }
 
 /* An end record for a process that left by _exit (revision 2). */
@@ -284,7 +295,14 @@ static inline void tb_end_how(struct tb *b, uint64_t time_ns, uint32_t how,
 	e.time_ns = time_ns;
 	e.how = how;
 	e.status = status;
-	tb_rec(b, &e, sizeof(e), SW_REC_END, NULL, 0, NULL, 0, NULL, 0);
+	tb_fixed(b, &e, sizeof(e), SW_REC_END);
+}
+
+/* An end record for a normal exit (how and status 0, as before revision
+ * 2). */
+static inline void tb_end(struct tb *b, uint64_t time_ns)
+{
+	tb_end_how(b, time_ns, 0, 0);
 }
 
 static inline int tb_write(const struct tb *b, const char *path)
@@ -302,6 +320,28 @@ static inline void tb_free(struct tb *b)
 {
 	free(b->buf);
 	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Write the trace to the file the printf format names and free it: 0, or
+ * -1 when it could not be written.  The name stays in path (size bytes)
+ * for the test to load.
+ */
+static inline int tb_save(struct tb *b, char *path, size_t size,
+			  const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline int tb_save(struct tb *b, char *path, size_t size,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(path, size, fmt, ap);
+	va_end(ap);
+	rc = tb_write(b, path);
+	tb_free(b);
+	return rc;
 }
 
 #endif
