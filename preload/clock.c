@@ -1,8 +1,9 @@
 /*
- * clock.c - the shim's clocks (clock.h).  The TSC is the call clock only
- * on a CPU whose cpuid says it is invariant, after one calibration against
- * CLOCK_MONOTONIC 50 ms after start; until then, and elsewhere, timed calls
- * read CLOCK_MONOTONIC (doc/design.md, "Clock").
+ * clock.c - the shim's clocks: CLOCK_MONOTONIC for timestamps, and the
+ * TSC calibrated against it for timing calls cheaply.  The TSC is the call
+ * clock only on a CPU whose cpuid says it is invariant, after one calibration
+ * against CLOCK_MONOTONIC 50 ms after start; until then, and elsewhere, timed
+ * calls read CLOCK_MONOTONIC (doc/design.md, "Clock").
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,5 +1,6 @@
 /*
- * fdcache.c - per-fd kind and O_NONBLOCK cache (see fdcache.h).
+ * fdcache.c - the per-fd kind and O_NONBLOCK cache (fdcache.h), which
+ * tells a call that cannot sleep from one that can without a system call.
  */
 #include "fdcache.h"
 

@@ -1,5 +1,6 @@
 /*
- * warn.c - "stallwatch: ..." lines on stderr (warn.h).
+ * warn.c - the shim's warnings on stderr (warn.h), written only while
+ * fd 2 is still the file it was when the shim started.
  */
 #include "warn.h"
 

@@ -1,5 +1,6 @@
 /*
- * support.c - see support.h.
+ * support.c - helpers for the integration tests (support.h): run
+ * programs under the shim, read the analyzer's JSON, find sites in it.
  */
 #include "support.h"
 
