@@ -4,9 +4,9 @@
  *
  * Called by the timed wrappers on a loop thread in a turn, with the
  * slot's in_wrapper set (the watchdog leaves the thread alone while we
- * unwind it).  Everything per site and per GIL wait lives in per-slot
- * tables written by the slot's owner; the only other writer is a flush at
- * heartbeat/exit, which takes pending counts with atomic exchanges, so the
+ * unwind it).  Everything per site and per GIL wait lives in the loop's
+ * slot (slot.h), written by the slot's owner; the only other writer is a flush
+ * at heartbeat/exit, which takes pending counts with atomic exchanges, so the
  * fast path takes no lock.
  */
 #include "record.h"
