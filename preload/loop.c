@@ -46,7 +46,7 @@ static SW_TLS int no_free_slot;
 #define RELAXED memory_order_relaxed
 
 /*
- * The turn clock.  With the TSC as the call clock (lifecycle.c), a turn
+ * The turn clock.  With the TSC as the call clock (clock.c), a turn
  * boundary reads the TSC, not clock_gettime: CLOCK_MONOTONIC is derived
  * from a per-thread anchor (a real clock_gettime and the TSC beside it,
  * taken again once ANCHOR_TICKS have passed, or if the TSC went back), so
