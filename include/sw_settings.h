@@ -9,9 +9,6 @@
 #ifndef SW_SETTINGS_H
 #define SW_SETTINGS_H
 
-/* Every setting starts with this. */
-#define SW_ENV_PREFIX "STALLWATCH_"
-
 /* Read by the shim (stallwatch-settings(7)). */
 #define SW_ENV_OUTPUT	       "STALLWATCH_OUTPUT"
 #define SW_ENV_DISABLE	       "STALLWATCH_DISABLE"

@@ -14,8 +14,6 @@
 void sw_event_init(struct sw_event_rec *r, enum sw_event_kind kind,
 		   enum sw_call call, const struct sw_loop_slot *slot)
 {
-	struct sw_loop_slot *s = (struct sw_loop_slot *)slot;
-
 	memset(&r->ev, 0, sizeof(r->ev));
 	r->ev.h.type = SW_REC_EVENT;
 	r->ev.kind = (uint16_t)kind;
@@ -23,12 +21,13 @@ void sw_event_init(struct sw_event_rec *r, enum sw_event_kind kind,
 	r->ev.count = 1;
 	r->ev.fd = -1;
 	r->ev.fd_kind = SW_FD_NONE;
-	if (s) {
-		r->ev.tid = atomic_load_explicit(&s->tid, memory_order_relaxed);
+	if (slot) {
+		r->ev.tid =
+		    atomic_load_explicit(&slot->tid, memory_order_relaxed);
 		r->ev.loop_id =
-		    atomic_load_explicit(&s->loop_id, memory_order_relaxed);
+		    atomic_load_explicit(&slot->loop_id, memory_order_relaxed);
 		r->ev.turn_seq =
-		    atomic_load_explicit(&s->turn_seq, memory_order_relaxed);
+		    atomic_load_explicit(&slot->turn_seq, memory_order_relaxed);
 	}
 }
 

@@ -117,9 +117,4 @@ extern struct sw_loop_slot sw_loop_slots[SW_MAX_LOOP_THREADS];
  * scan can stop there. */
 unsigned sw_loop_slots_used(void);
 
-static inline unsigned sw_slot_index(const struct sw_loop_slot *slot)
-{
-	return (unsigned)(slot - sw_loop_slots);
-}
-
 #endif
